@@ -1,0 +1,43 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CODE_LOCATION_DIR = Path(__file__).resolve().parent.parent
+
+# Make `import imqcam` work without installing the package (the image uses PYTHONPATH too).
+sys.path.insert(0, str(CODE_LOCATION_DIR))
+
+# The package reads these at import time; start every session from the defaults regardless of
+# the developer's shell. Tests that need them set them explicitly.
+for _name in ("IMQCAM_K8S_JOB_CONFIG", "IMQCAM_IO_MOUNT_PATH"):
+    os.environ.pop(_name, None)
+
+
+@pytest.fixture
+def code_location_dir() -> Path:
+    return CODE_LOCATION_DIR
+
+
+@pytest.fixture
+def run_python():
+    """Run a Python snippet in a fresh interpreter with imqcam importable and a chosen env."""
+
+    def _run(code: str, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("IMQCAM_")}
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(CODE_LOCATION_DIR)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+        )
+        env.update(extra_env or {})
+        return subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    return _run

@@ -1,0 +1,46 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { DataVolumeSettings } from "../config";
+
+export interface DataVolumesArgs {
+    namespace: pulumi.Input<string>;
+    /** The Helm release name: the chart's StatefulSets are `<release>-postgresql|rabbitmq`. */
+    releaseName: string;
+    postgresql: DataVolumeSettings;
+    rabbitmq: DataVolumeSettings;
+}
+
+/**
+ * The claims behind PostgreSQL (run history) and RabbitMQ (broker queues). The program owns
+ * them, rather than the StatefulSets' claim templates, so that they are protected: they outlive
+ * `pulumi destroy --exclude-protected` and a Helm uninstall, and a change that would replace them
+ * (storage class, size class) fails instead of dropping data. Their names are the ones the
+ * StatefulSets would claim, so the manual deployment's data is adopted as it is.
+ */
+export class DataVolumes extends pulumi.ComponentResource {
+    public readonly postgresqlClaimName: pulumi.Output<string>;
+    public readonly rabbitmqClaimName: pulumi.Output<string>;
+
+    constructor(name: string, args: DataVolumesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("imqcam-dagster:index:DataVolumes", name, {}, opts);
+        const claim = (service: string, settings: DataVolumeSettings) =>
+            new k8s.core.v1.PersistentVolumeClaim(`${name}-${service}`, {
+                metadata: {
+                    name: `data-${args.releaseName}-${service}-0`,
+                    namespace: args.namespace,
+                    // Node-local classes bind only when the pod is scheduled, which happens in
+                    // the Helm release after this claim: waiting here for Bound would deadlock.
+                    annotations: { "pulumi.com/skipAwait": "true" },
+                },
+                spec: {
+                    accessModes: ["ReadWriteOnce"],
+                    storageClassName: settings.storageClass,
+                    resources: { requests: { storage: settings.size } },
+                },
+            }, { parent: this, protect: true });
+
+        this.postgresqlClaimName = claim("postgresql", args.postgresql).metadata.name;
+        this.rabbitmqClaimName = claim("rabbitmq", args.rabbitmq).metadata.name;
+        this.registerOutputs({ postgresqlClaimName: this.postgresqlClaimName, rabbitmqClaimName: this.rabbitmqClaimName });
+    }
+}

@@ -1,0 +1,128 @@
+// The Dagster chart's values, built by a pure function from plain typed inputs, so that the
+// most intricate part of the deployment is tested directly and can be printed for review.
+// Credentials reach the chart only as names of Secrets that the program creates: nothing
+// here is secret, and `pulumi preview` can show the whole values diff.
+import { dagsterK8sJobConfig, podPlacement } from "./placement";
+import * as images from "./images";
+
+/** The Celery queue the run launcher's workers listen on. */
+export const CELERY_QUEUE = "dagster";
+/** Environment variables through which the deployment tells a code location how it runs. */
+export const IO_MOUNT_PATH_ENV = "IMQCAM_IO_MOUNT_PATH";
+export const K8S_JOB_CONFIG_ENV = "IMQCAM_K8S_JOB_CONFIG";
+/** Database and broker user names; fixed, because retained data was created with them. */
+export const POSTGRESQL_USER = "dagster";
+export const POSTGRESQL_DATABASE = "dagster";
+export const RABBITMQ_USER = "dagster";
+const IO_VOLUME = "io-data";
+
+export interface CodeLocationValues {
+    name: string;
+    module: string;
+    attribute: string;
+    port: number;
+    /** The pushed image: repository without tag, and its `sha256:` manifest digest. */
+    repository: string;
+    digest: string;
+}
+
+export interface ReleaseValuesArgs {
+    dagsterVersion: string;
+    nodeHostnames: readonly string[];
+    finishedJobTtlSeconds: number;
+    celeryWorkerReplicas: number;
+    ioVolume: { claimName: string; mountPath: string };
+    codeLocations: readonly CodeLocationValues[];
+    /** Names of the Secrets whose keys become environment variables of user code. */
+    envSecretNames: readonly string[];
+    imagePullSecretNames: readonly string[];
+    postgresql: { secretName: string; claimName: string };
+    rabbitmq: { secretName: string; claimName: string };
+    celeryConfigSecretName: string;
+}
+
+export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown> {
+    const placement = podPlacement(a.nodeHostnames);
+    const dagsterImage = { repository: images.DAGSTER_CELERY_K8S, tag: a.dagsterVersion, pullPolicy: "IfNotPresent" };
+    const envSecrets = a.envSecretNames.map((name) => ({ name }));
+    const imagePullSecrets = a.imagePullSecretNames.map((name) => ({ name }));
+    const volumes = [{ name: IO_VOLUME, persistentVolumeClaim: { claimName: a.ioVolume.claimName } }];
+    const volumeMounts = [{ name: IO_VOLUME, mountPath: a.ioVolume.mountPath }];
+    // Read by the code server (run worker Job tags), and by run and step pods (op tags).
+    const codeLocationEnv = {
+        [IO_MOUNT_PATH_ENV]: a.ioVolume.mountPath,
+        [K8S_JOB_CONFIG_ENV]: JSON.stringify(dagsterK8sJobConfig(a.nodeHostnames, a.finishedJobTtlSeconds)),
+    };
+
+    return {
+        global: {
+            postgresqlSecretName: a.postgresql.secretName,
+            celeryConfigSecretName: a.celeryConfigSecretName,
+        },
+        generatePostgresqlPasswordSecret: false,
+        generateCeleryConfigSecret: false,
+        telemetry: { enabled: false },
+        imagePullSecrets,
+        busybox: { image: images.BUSYBOX },
+        dagsterWebserver: { image: dagsterImage, ...placement },
+        dagsterDaemon: { image: dagsterImage, ...placement },
+        "dagster-user-deployments": {
+            enabled: true,
+            enableSubchart: true,
+            imagePullSecrets,
+            deployments: a.codeLocations.map((location) => ({
+                name: location.name,
+                // Pinned by digest: a new push changes this deployment's pod template and
+                // Kubernetes rolls it; run and step Jobs inherit the same pinned image.
+                image: { repository: location.repository, digest: location.digest, pullPolicy: "IfNotPresent" },
+                dagsterApiGrpcArgs: ["--module-name", location.module, "--attribute", location.attribute],
+                port: location.port,
+                env: Object.entries(codeLocationEnv).map(([name, value]) => ({ name, value })),
+                envSecrets,
+                volumes,
+                volumeMounts,
+                includeConfigInLaunchedRuns: { enabled: true },
+                ...placement,
+            })),
+        },
+        runLauncher: {
+            type: "CeleryK8sRunLauncher",
+            config: {
+                celeryK8sRunLauncher: {
+                    image: dagsterImage,
+                    workerQueues: [{ name: CELERY_QUEUE, replicaCount: a.celeryWorkerReplicas }],
+                    env: codeLocationEnv,
+                    envSecrets,
+                    volumes,
+                    volumeMounts,
+                    ...placement,
+                },
+            },
+        },
+        rabbitmq: {
+            enabled: true,
+            image: images.RABBITMQ,
+            rabbitmq: {
+                username: RABBITMQ_USER,
+                password: "",
+                existingPasswordSecret: a.rabbitmq.secretName,
+                existingErlangSecret: a.rabbitmq.secretName,
+            },
+            persistence: { enabled: true, existingClaim: a.rabbitmq.claimName },
+            // Dagster's schema requires this init container to stay enabled.
+            volumePermissions: { enabled: true, image: images.VOLUME_PERMISSIONS },
+            ...placement,
+        },
+        postgresql: {
+            enabled: true,
+            image: images.POSTGRESQL,
+            postgresqlUsername: POSTGRESQL_USER,
+            postgresqlPassword: "",
+            postgresqlDatabase: POSTGRESQL_DATABASE,
+            existingSecret: a.postgresql.secretName,
+            persistence: { enabled: true, existingClaim: a.postgresql.claimName },
+            // The Bitnami PostgreSQL subchart reads its scheduling keys under `master`.
+            master: { ...placement },
+        },
+    };
+}

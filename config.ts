@@ -1,0 +1,423 @@
+// Reads the stack configuration once, validates all of it, and returns one typed Settings
+// object. Nothing is deployed until this has passed: every problem is reported together, each
+// with the key, what is wrong and the `pulumi config` command that fixes it.
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as rules from "./rules";
+
+export const PROJECT = "imqcam-dagster";
+
+export interface NfsSource { kind: "nfs"; server: string; path: string }
+export interface HostPathSource { kind: "hostPath"; path: string }
+
+/** The shared folder behind Dagster's FilesystemIOManager. */
+export interface IoVolumeSettings {
+    source: NfsSource | HostPathSource;
+    size: string;
+    mountPath: string;
+}
+
+/** A claim that keeps a stateful service's data (run history, broker queues). */
+export interface DataVolumeSettings { storageClass?: string; size: string }
+
+export interface CodeLocationSettings {
+    name: string;
+    module: string;
+    attribute: string;
+    port: number;
+    /** Image repository without tag; the program tags, pushes and pins it. */
+    image: string;
+    /** Build context, relative to the project folder. */
+    context: string;
+    dockerfile: string;
+}
+
+/** One Kubernetes Secret of environment variables; only `data` holds secret values. */
+export interface EnvSecretSettings {
+    name: string;
+    keys: string[];
+    data: pulumi.Output<Record<string, string>>;
+}
+
+export interface RegistrySettings {
+    server: string;
+    username?: string;
+    password?: pulumi.Output<string>;
+    /** Whether the cluster needs credentials to pull the user-code images. */
+    private: boolean;
+}
+
+export interface Settings {
+    namespace: string;
+    dagsterVersion: string;
+    /** Nodes every Dagster pod must run on; empty means no pinning. */
+    nodeHostnames: string[];
+    ioVolume: IoVolumeSettings;
+    envSecrets: EnvSecretSettings[];
+    codeLocations: CodeLocationSettings[];
+    registry: RegistrySettings;
+    celeryWorkerReplicas: number;
+    finishedJobTtlSeconds: number;
+    postgresqlVolume: DataVolumeSettings;
+    rabbitmqVolume: DataVolumeSettings;
+}
+
+export const DEFAULT_IO_SIZE = "5Gi";
+export const DEFAULT_IO_MOUNT_PATH = "/tmp/imqcam_filesystem_io_data";
+export const DEFAULT_DATA_SIZE = "8Gi";
+/** The Celery worker reads a step pod's logs after it finishes: keep finished pods a while. */
+export const MIN_FINISHED_JOB_TTL_SECONDS = 300;
+export const MAX_FINISHED_JOB_TTL_SECONDS = 30 * 24 * 3600;
+
+const KEYS = [
+    "namespace", "dagsterVersion", "nodeHostname", "ioVolume", "envSecrets", "codeLocations",
+    "registry", "registryPassword", "celeryWorkerReplicas", "finishedJobTtlSeconds",
+    "postgresqlVolume", "rabbitmqVolume",
+] as const;
+
+export interface Problem { key: string; problem: string; fix: string }
+
+/** Bad configuration; raised before any resource is registered. */
+export class ConfigError extends pulumi.RunError {
+    constructor(readonly problems: Problem[]) {
+        super(
+            `the stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}; ` +
+            "nothing was deployed.\n" +
+            problems.map((p) => `  - ${p.key}: ${p.problem}\n    fix: ${p.fix}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+/** Loads the settings of the running stack (project config namespace `imqcam-dagster`). */
+export function loadSettings(projectDir: string = process.cwd()): Settings {
+    const prefix = `${PROJECT}:`;
+    const raw: Record<string, string> = {};
+    for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+        if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
+    }
+    return parseSettings(raw, (key) => isConfigSecret(prefix + key), projectDir);
+}
+
+// Whether a key was set with --secret: the CLI passes the list, the SDK keeps the reader internal.
+function isConfigSecret(fullKey: string): boolean {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(k: string): boolean };
+    return runtimeConfig.isConfigSecret(fullKey);
+}
+
+/**
+ * Validates raw configuration (values as the CLI stores them: strings, objects as JSON) and
+ * returns typed settings, or throws one ConfigError that lists every problem.
+ */
+export function parseSettings(
+    raw: Record<string, string>,
+    isSecret: (key: string) => boolean,
+    projectDir: string,
+): Settings {
+    const p = new Reader(raw);
+    for (const key of Object.keys(raw)) {
+        if (!(KEYS as readonly string[]).includes(key)) {
+            p.report(key, `is not a setting of this program (known settings: ${KEYS.join(", ")})`,
+                `pulumi config rm ${key}`);
+        }
+    }
+
+    const namespace = p.string("namespace", rules.dnsLabel, "imqcam-dagster");
+    const dagsterVersion = p.string("dagsterVersion", rules.dagsterVersion, "1.13.27");
+    const nodeHostnames = p.nodeHostnames();
+    const ioVolume = p.ioVolume();
+    const envSecrets = p.envSecrets(isSecret("envSecrets"));
+    const codeLocations = p.codeLocations(projectDir);
+    const registry = p.registry(isSecret("registryPassword"));
+    for (const [i, location] of codeLocations.entries()) {
+        if (registry && !location.image.startsWith(`${registry.server}/`)) {
+            p.report(`codeLocations[${i}].image`,
+                `"${location.image}" is not in the registry the program pushes to (registry.server ` +
+                `"${registry.server}"); write the repository with that host in front`,
+                `pulumi config set --path 'codeLocations[${i}].image' ${registry.server}/<org>/<name>`);
+        }
+    }
+    const celeryWorkerReplicas = p.integer("celeryWorkerReplicas", 1, 50, 2);
+    const finishedJobTtlSeconds = p.integer("finishedJobTtlSeconds",
+        MIN_FINISHED_JOB_TTL_SECONDS, MAX_FINISHED_JOB_TTL_SECONDS, 3600,
+        "the Celery worker reads a step pod's logs after the pod finishes, so it must outlive that read");
+    const postgresqlVolume = p.dataVolume("postgresqlVolume");
+    const rabbitmqVolume = p.dataVolume("rabbitmqVolume");
+
+    if (p.problems.length > 0) throw new ConfigError(p.problems);
+    return {
+        namespace: namespace!, dagsterVersion: dagsterVersion!, nodeHostnames, ioVolume: ioVolume!,
+        envSecrets, codeLocations, registry: registry!, celeryWorkerReplicas: celeryWorkerReplicas!,
+        finishedJobTtlSeconds: finishedJobTtlSeconds!, postgresqlVolume: postgresqlVolume!,
+        rabbitmqVolume: rabbitmqVolume!,
+    };
+}
+
+type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+/** Walks the raw configuration and collects problems instead of stopping at the first. */
+class Reader {
+    readonly problems: Problem[] = [];
+
+    constructor(private readonly raw: Record<string, string>) {}
+
+    report(key: string, problem: string, fix: string): void {
+        this.problems.push({ key, problem, fix });
+    }
+
+    string(key: string, rule: rules.Rule, example: string): string | undefined {
+        const value = this.raw[key];
+        if (value === undefined || value === "") {
+            this.report(key, "is not set", `pulumi config set ${key} ${example}`);
+            return undefined;
+        }
+        return this.check(key, value, rule, `pulumi config set ${key} ${example}`);
+    }
+
+    integer(key: string, min: number, max: number, example: number, why?: string): number | undefined {
+        const value = this.raw[key];
+        const n = Number(value);
+        if (value === undefined || !/^-?[0-9]+$/.test(value.trim()) || n < min || n > max) {
+            const shown = value === undefined ? "is not set" : `"${value}" is not a whole number from ${min} to ${max}`;
+            this.report(key, why ? `${shown}: ${why}` : shown, `pulumi config set ${key} ${example}`);
+            return undefined;
+        }
+        return n;
+    }
+
+    nodeHostnames(): string[] {
+        const value = this.raw["nodeHostname"];
+        const fix = "pulumi config set nodeHostname kde04.idies.jhu.edu  (or --path 'nodeHostname[0]' for a list)";
+        if (value === undefined || value.trim() === "" || value.trim() === "[]") return [];
+        let names: Json = value;
+        if (value.trim().startsWith("[")) names = this.json("nodeHostname", value) ?? [];
+        const list = Array.isArray(names) ? names : [names];
+        const result: string[] = [];
+        list.forEach((name, i) => {
+            const key = Array.isArray(names) ? `nodeHostname[${i}]` : "nodeHostname";
+            if (typeof name !== "string") {
+                this.report(key, "is not a node name", fix);
+            } else if (result.includes(name)) {
+                this.report(key, `names node "${name}" twice`, "pulumi config set --path ... with each node once");
+            } else if (this.check(key, name, rules.nodeName, fix) !== undefined) {
+                result.push(name);
+            }
+        });
+        return result;
+    }
+
+    ioVolume(): IoVolumeSettings | undefined {
+        const o = this.object("ioVolume", ["nfs", "hostPath", "size", "mountPath"],
+            "pulumi config set --path 'ioVolume.nfs.server' sciserver-fs1");
+        if (!o) return undefined;
+        const size = this.optionalString(o, "ioVolume", "size", rules.storageQuantity, DEFAULT_IO_SIZE);
+        const mountPath = this.optionalString(o, "ioVolume", "mountPath", rules.absolutePath, DEFAULT_IO_MOUNT_PATH);
+        const sources = ["nfs", "hostPath"].filter((k) => o[k] !== undefined);
+        if (sources.length !== 1) {
+            this.report("ioVolume", sources.length === 0
+                ? "names no storage: set either ioVolume.nfs (server and path) or ioVolume.hostPath (path)"
+                : "names both nfs and hostPath: keep exactly one",
+            sources.length === 0
+                ? "pulumi config set --path 'ioVolume.nfs.server' <server> && pulumi config set --path 'ioVolume.nfs.path' /export/path"
+                : "pulumi config rm --path 'ioVolume.hostPath'  (or 'ioVolume.nfs')");
+            return undefined;
+        }
+        let source: NfsSource | HostPathSource | undefined;
+        if (sources[0] === "nfs") {
+            const nfs = this.object("ioVolume.nfs", ["server", "path"], "", o.nfs);
+            const server = nfs && this.requiredString(nfs, "ioVolume.nfs", "server", rules.host, "sciserver-fs1");
+            const exportPath = nfs && this.requiredString(nfs, "ioVolume.nfs", "path", rules.absolutePath, "/srv/export/path");
+            if (server && exportPath) source = { kind: "nfs", server, path: exportPath };
+        } else {
+            const hostPath = this.object("ioVolume.hostPath", ["path"], "", o.hostPath);
+            const hostDir = hostPath && this.requiredString(hostPath, "ioVolume.hostPath", "path", rules.absolutePath, "/var/local-data/dagster-io");
+            if (hostDir) source = { kind: "hostPath", path: hostDir };
+        }
+        return source && size && mountPath ? { source, size, mountPath } : undefined;
+    }
+
+    envSecrets(storedAsSecret: boolean): EnvSecretSettings[] {
+        const value = this.raw["envSecrets"];
+        if (value === undefined) return [];
+        const example = "pulumi config set --secret --path 'envSecrets.girder-connection-info.GIRDER_API_KEY' <value>";
+        const all = this.object("envSecrets", undefined, example);
+        if (!all) return [];
+        if (!storedAsSecret && Object.keys(all).length > 0) {
+            // Say nothing of the values themselves: they are what must not be printed.
+            this.report("envSecrets", "is stored in plain text in the stack file; it must be encrypted",
+                "pulumi config rm envSecrets, then set each value again with --secret: " + example);
+        }
+        const result: EnvSecretSettings[] = [];
+        for (const [name, entry] of Object.entries(all)) {
+            const key = `envSecrets.${name}`;
+            this.check(key, name, rules.dnsSubdomain, `pulumi config rm --path '${key}' and use a name such as girder-connection-info`);
+            const vars = this.object(key, undefined, example, entry);
+            if (!vars) continue;
+            if (Object.keys(vars).length === 0) {
+                this.report(key, "has no variables", `pulumi config set --secret --path '${key}.<VAR_NAME>' <value>`);
+            }
+            const data: Record<string, string> = {};
+            for (const [variable, v] of Object.entries(vars)) {
+                const varKey = `${key}.${variable}`;
+                this.check(varKey, variable, rules.envVarName, `pulumi config rm --path '${varKey}' and use a name such as GIRDER_API_KEY`);
+                if (v === null || typeof v === "object" || String(v) === "") {
+                    this.report(varKey, "has no value (it must be a non-empty string)",
+                        `pulumi config set --secret --path '${varKey}' <value>`);
+                } else {
+                    data[variable] = String(v);
+                }
+            }
+            result.push({ name, keys: Object.keys(data).sort(), data: pulumi.secret(data) });
+        }
+        return result;
+    }
+
+    codeLocations(projectDir: string): CodeLocationSettings[] {
+        const value = this.raw["codeLocations"];
+        const list = value === undefined ? undefined : this.json("codeLocations", value);
+        if (!Array.isArray(list) || list.length === 0) {
+            this.report("codeLocations", "must be a non-empty list of code locations",
+                "pulumi config set --path 'codeLocations[0].name' imqcam-example-1 (and module, attribute, port, image, context)");
+            return [];
+        }
+        const result: CodeLocationSettings[] = [];
+        list.forEach((entry, i) => {
+            const key = `codeLocations[${i}]`;
+            const o = this.object(key, ["name", "module", "attribute", "port", "image", "context"], "", entry);
+            if (!o) return;
+            const name = this.requiredString(o, key, "name", rules.serviceName, "imqcam-example-1");
+            const module = this.requiredString(o, key, "module", rules.pythonModule, "imqcam");
+            const attribute = this.requiredString(o, key, "attribute", rules.pythonIdentifier, "defs");
+            const image = this.requiredString(o, key, "image", rules.imageRepository, "docker.io/openmsi/testing_k8s_dagster");
+            const context = this.requiredString(o, key, "context", buildContext(projectDir), "code-locations/imqcam");
+            const port = Number(o.port);
+            if (!Number.isInteger(port) || port < 1 || port > 65535) {
+                this.report(`${key}.port`, "is not a port number from 1 to 65535", `pulumi config set --path '${key}.port' 3030`);
+            }
+            for (const earlier of result) {
+                if (earlier.name === name) {
+                    this.report(`${key}.name`, `"${name}" is used by another code location; names must be unique`,
+                        `pulumi config set --path '${key}.name' ${name}-2`);
+                }
+                if (earlier.port === port) {
+                    this.report(`${key}.port`, `${port} is used by code location "${earlier.name}"; ports must be unique`,
+                        `pulumi config set --path '${key}.port' ${port + 1}`);
+                }
+            }
+            if (name && module && attribute && image && context && Number.isInteger(port)) {
+                result.push({ name, module, attribute, port, image, context, dockerfile: `${context}/Dockerfile` });
+            }
+        });
+        return result;
+    }
+
+    registry(passwordStoredAsSecret: boolean): RegistrySettings | undefined {
+        const o = this.object("registry", ["server", "username", "private"], "pulumi config set --path 'registry.server' docker.io");
+        if (!o) return undefined;
+        const server = this.requiredString(o, "registry", "server", rules.registryServer, "docker.io");
+        const username = this.optionalString(o, "registry", "username", (v) => (v.trim() ? undefined : "is empty"), undefined);
+        const isPrivate = o.private === undefined ? false : o.private === true || o.private === "true";
+        if (o.private !== undefined && typeof o.private !== "boolean" && !["true", "false"].includes(String(o.private))) {
+            this.report("registry.private", "is not true or false", "pulumi config set --path 'registry.private' true");
+        }
+        const rawPassword = this.raw["registryPassword"];
+        const fixPassword = "pulumi config set --secret registryPassword  (it prompts for the password)";
+        if (rawPassword !== undefined && !passwordStoredAsSecret) {
+            this.report("registryPassword", "is stored in plain text in the stack file; it must be encrypted",
+                `pulumi config rm registryPassword && ${fixPassword}`);
+        } else if (rawPassword === "") {
+            this.report("registryPassword", "is empty", fixPassword);
+        }
+        if (username && rawPassword === undefined) {
+            this.report("registryPassword", `is not set, but registry.username "${username}" needs it to push`, fixPassword);
+        }
+        if (!username && rawPassword !== undefined) {
+            this.report("registry.username", "is not set, but registryPassword is", "pulumi config set --path 'registry.username' <user>");
+        }
+        if (isPrivate && (!username || rawPassword === undefined)) {
+            this.report("registry.private", "is true, so the cluster needs registry.username and registryPassword to pull",
+                `pulumi config set --path 'registry.username' <user> && ${fixPassword}`);
+        }
+        if (!server) return undefined;
+        return {
+            server,
+            username,
+            password: rawPassword ? pulumi.secret(rawPassword) : undefined,
+            private: isPrivate,
+        };
+    }
+
+    dataVolume(key: "postgresqlVolume" | "rabbitmqVolume"): DataVolumeSettings | undefined {
+        const o = this.raw[key] === undefined ? {} : this.object(key, ["storageClass", "size"], `pulumi config set --path '${key}.size' 100Gi`);
+        if (!o) return undefined;
+        const size = this.optionalString(o, key, "size", rules.storageQuantity, DEFAULT_DATA_SIZE);
+        const storageClass = this.optionalString(o, key, "storageClass", rules.dnsSubdomain, undefined);
+        return size ? { size, storageClass } : undefined;
+    }
+
+    // --- building blocks
+
+    private json(key: string, value: string): Json | undefined {
+        try {
+            return JSON.parse(value) as Json;
+        } catch {
+            this.report(key, "is not valid structured configuration (JSON)", `pulumi config set --path '${key}...' <value> for each field`);
+            return undefined;
+        }
+    }
+
+    /** An object with only the allowed keys (any keys when `allowed` is undefined). */
+    private object(key: string, allowed: string[] | undefined, fix: string, given?: Json): Record<string, Json> | undefined {
+        const value = given !== undefined ? given : this.raw[key] === undefined ? undefined : this.json(key, this.raw[key]);
+        if (value === undefined) {
+            this.report(key, "is not set", fix);
+            return undefined;
+        }
+        if (value === null || typeof value !== "object" || Array.isArray(value)) {
+            this.report(key, "is not an object of named fields", fix);
+            return undefined;
+        }
+        for (const k of Object.keys(value)) {
+            if (allowed && !allowed.includes(k)) {
+                this.report(`${key}.${k}`, `is not a known field (known: ${allowed.join(", ")})`, `pulumi config rm --path '${key}.${k}'`);
+            }
+        }
+        return value;
+    }
+
+    private requiredString(o: Record<string, Json>, key: string, field: string, rule: rules.Rule, example: string): string | undefined {
+        const value = o[field];
+        const fix = `pulumi config set --path '${key}.${field}' ${example}`;
+        if (value === undefined || value === null || value === "") {
+            this.report(`${key}.${field}`, "is not set", fix);
+            return undefined;
+        }
+        return this.check(`${key}.${field}`, String(value), rule, fix);
+    }
+
+    private optionalString<D extends string | undefined>(o: Record<string, Json>, key: string, field: string, rule: rules.Rule, fallback: D): string | D {
+        const value = o[field];
+        if (value === undefined || value === null) return fallback;
+        return this.check(`${key}.${field}`, String(value), rule, `pulumi config set --path '${key}.${field}' ${fallback ?? "<value>"}`) ?? fallback;
+    }
+
+    private check(key: string, value: string, rule: rules.Rule, fix: string): string | undefined {
+        const problem = rule(value);
+        if (problem === undefined) return value;
+        this.report(key, `"${value}" ${problem}`, fix);
+        return undefined;
+    }
+}
+
+/** A build context: a relative folder with a Dockerfile, so builds are the same on every machine. */
+function buildContext(projectDir: string): rules.Rule {
+    return (v) => {
+        if (path.isAbsolute(v)) return "is an absolute path; give it relative to the project folder";
+        const dir = path.join(projectDir, v);
+        if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return "is not a folder in the project";
+        if (!fs.existsSync(path.join(dir, "Dockerfile"))) return "has no Dockerfile";
+        return undefined;
+    };
+}

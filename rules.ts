@@ -1,0 +1,109 @@
+// The grammars that stack configuration must follow, each as a predicate that returns
+// undefined when the value is fine, or a short sentence saying what is wrong with it.
+// Kubernetes' own rules are quoted from k8s.io/apimachinery validation; the image grammar
+// is the one of distribution/reference.
+import * as path from "path";
+import * as semver from "semver";
+
+export type Rule = (value: string) => string | undefined;
+
+const LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
+
+/** An RFC 1123 label: namespaces, most object names. */
+export const dnsLabel: Rule = (v) =>
+    v.length <= 63 && new RegExp(`^${LABEL}$`).test(v)
+        ? undefined
+        : "is not a valid Kubernetes name (lower-case letters, digits and '-', starting and ending " +
+          "with a letter or digit, at most 63 characters)";
+
+/** An RFC 1123 subdomain: Secret, PersistentVolume and node names. */
+export const dnsSubdomain: Rule = (v) =>
+    v.length <= 253 && new RegExp(`^${LABEL}(\\.${LABEL})*$`).test(v)
+        ? undefined
+        : "is not a valid Kubernetes object name (lower-case letters, digits, '-' and '.', at most " +
+          "253 characters)";
+
+/** An RFC 1035 label: Service names, which the chart derives from code-location names. */
+export const serviceName: Rule = (v) =>
+    v.length <= 63 && /^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(v)
+        ? undefined
+        : "is not a valid Kubernetes Service name (lower-case letters, digits and '-', starting " +
+          "with a letter, at most 63 characters)";
+
+/** A node name that is also a valid value of the `kubernetes.io/hostname` label. */
+export const nodeName: Rule = (v) =>
+    dnsSubdomain(v) ??
+    (v.length <= 63 ? undefined : "is longer than the 63 characters a node label value may have");
+
+export const envVarName: Rule = (v) =>
+    /^[A-Za-z_][A-Za-z0-9_]*$/.test(v)
+        ? undefined
+        : "is not a valid environment variable name (letters, digits and '_', not starting with a digit)";
+
+/** A storage size as a Kubernetes quantity, e.g. 5Gi or 100G. */
+export const storageQuantity: Rule = (v) => {
+    const m = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/.exec(v);
+    if (!m) return "is not a Kubernetes quantity such as 5Gi or 100G";
+    return Number(m[1]) > 0 ? undefined : "must be larger than zero";
+};
+
+/** An absolute, normalised POSIX path. */
+export const absolutePath: Rule = (v) => {
+    if (!path.posix.isAbsolute(v)) return "is not an absolute path (it must start with '/')";
+    const normalised = path.posix.normalize(v);
+    return normalised === v || normalised === v.replace(/\/+$/, "")
+        ? undefined
+        : `is not a normalised path (did you mean ${normalised}?)`;
+};
+
+/** A Python module path such as `imqcam` or `my_pkg.definitions`. */
+export const pythonModule: Rule = (v) =>
+    /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(v)
+        ? undefined
+        : "is not a Python module path (identifiers separated by '.')";
+
+export const pythonIdentifier: Rule = (v) =>
+    /^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? undefined : "is not a Python identifier";
+
+// distribution/reference: domain (with optional port) and path components.
+const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?)`;
+const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*";
+const REPOSITORY = new RegExp(`^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+
+/** An image repository without tag or digest: the program tags and pins images itself. */
+export const imageRepository: Rule = (v) => {
+    if (REPOSITORY.test(v) && v.length <= 255) return undefined;
+    if (v.includes("@")) return "has a digest; give the repository only, the program pins the digest itself";
+    if (REPOSITORY.test(v.replace(/:[\w][\w.-]{0,127}$/, ""))) {
+        return "has a tag; give the repository only, the program tags it itself";
+    }
+    return "is not a valid image repository such as docker.io/openmsi/testing_k8s_dagster";
+};
+
+/** A registry host, optionally with a port, e.g. docker.io or localhost:5001. */
+export const registryServer: Rule = (v) =>
+    new RegExp(`^${DOMAIN}$`).test(v) ? undefined : "is not a registry host name such as docker.io or localhost:5001";
+
+/** The lowest Dagster release whose chart pins images by digest and validates offline. */
+export const MIN_DAGSTER_VERSION = "1.13.0";
+
+export const dagsterVersion: Rule = (v) => {
+    if (!/^[0-9]+\.[0-9]+\.[0-9]+$/.test(v) || !semver.valid(v)) {
+        return "is not an exact Dagster release such as 1.13.27 (MAJOR.MINOR.PATCH, no range or prefix)";
+    }
+    if (semver.major(v) !== 1 || semver.lt(v, MIN_DAGSTER_VERSION)) {
+        return (
+            `is not supported: this program needs Dagster 1.x from ${MIN_DAGSTER_VERSION} on, whose chart ` +
+            "pins images by digest and validates its values without network access"
+        );
+    }
+    return undefined;
+};
+
+/** A server's host name or IPv4 address, e.g. sciserver-fs1 or 10.0.0.5. */
+export const host: Rule = (v) =>
+    (v.length <= 253 && new RegExp(`^${DOMAIN_COMPONENT}(\\.${DOMAIN_COMPONENT})*$`).test(v)) ||
+    /^([0-9]{1,3}\.){3}[0-9]{1,3}$/.test(v)
+        ? undefined
+        : "is not a host name or IPv4 address";

@@ -1,0 +1,185 @@
+// Runs the real program under Pulumi's mocks and records what would reach the engine: every
+// resource registration with its inputs (secrets still marked), and its resource options.
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { deserializeProperties, specialSigKey, specialSecretSig } from "@pulumi/pulumi/runtime/rpc";
+import { loadSettings, PROJECT } from "../config";
+import { deployDagster, StackOutputs } from "../stack";
+import { Override, stackConfig } from "../scripts/stackConfig";
+
+export { REPO_ROOT } from "../scripts/stackConfig";
+import { REPO_ROOT } from "../scripts/stackConfig";
+
+export interface Recorded {
+    type: string;
+    name: string;
+    /** Inputs as sent, secrets still wrapped in Pulumi's secret marker. */
+    inputs: Record<string, unknown>;
+    parent: string;
+    protect: boolean;
+    retainOnDelete: boolean;
+    dependencies: string[];
+    urn: string;
+}
+
+export interface Run {
+    resources: Recorded[];
+    error?: Error;
+    outputs?: StackOutputs;
+    /** Secret strings the mocks generated or the config held: none may reach the Release. */
+    secretValues: string[];
+}
+
+/** The secrets every production stack sets (README, "Deploy to kde04"). */
+export const KDE04_SECRETS: Record<string, Override> = {
+    registryPassword: { value: "registry-password-7f3a", secret: true },
+    envSecrets: {
+        secret: true,
+        value: {
+            "girder-connection-info": { GIRDER_API_URL: "https://girder.example/api/v1", GIRDER_API_KEY: "girder-key-91c2" },
+            "globus-compute-creds": { GLOBUS_COMPUTE_CLIENT_ID: "globus-id-5d7e", GLOBUS_COMPUTE_CLIENT_SECRET: "globus-secret-0b4f" },
+        },
+    },
+};
+
+export interface RunOptions {
+    stack?: string;
+    overrides?: Record<string, Override>;
+    /** Pushed digest per code-location name; by default a hash of the image's inputs. */
+    digests?: Record<string, string>;
+}
+
+/** Evaluates the program for a stack under mocks and waits until every registration is done. */
+export async function runProgram(opts: RunOptions = {}): Promise<Run> {
+    const stack = opts.stack ?? "kde04";
+    const resources: Recorded[] = [];
+    const secretValues: string[] = [];
+    const mocks: pulumi.runtime.Mocks = {
+        newResource(args) {
+            const state = { ...args.inputs };
+            if (args.type === "docker:index/image:Image") {
+                const repository = String(args.inputs.imageName).replace(/:[^/:]+$/, "");
+                const digest = opts.digests?.[args.name] ??
+                    `sha256:${crypto.createHash("sha256").update(JSON.stringify(args.inputs)).digest("hex")}`;
+                state.repoDigest = `${repository}@${digest}`;
+            } else if (args.type === "random:index/randomPassword:RandomPassword") {
+                const value = `generated-${args.name}-${crypto.randomBytes(6).toString("hex")}`;
+                secretValues.push(value);
+                // As the engine would: the provider marks `result` secret.
+                state.result = pulumi.secret(value);
+            } else if (args.type === "kubernetes:helm.sh/v3:Release") {
+                state.status = { name: args.inputs.name, version: args.inputs.version, namespace: args.inputs.namespace, status: "deployed" };
+            } else if (args.type.startsWith("kubernetes:") && args.inputs.metadata && !args.inputs.metadata.name) {
+                // The provider auto-names objects `<logical name>-<random suffix>`.
+                state.metadata = { ...args.inputs.metadata, name: `${args.name}-5f2c9a1e` };
+            }
+            return { id: `${args.name}-id`, state };
+        },
+        call: (args) => args.inputs,
+    };
+
+    await pulumi.runtime.setMocks(mocks, PROJECT, stack);
+    const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource(req: RegisterRequest, cb: (err: unknown, resp: unknown) => void): Promise<void>;
+    };
+    let inFlight = 0;
+    const original = monitor.registerResource.bind(monitor);
+    monitor.registerResource = async (req, cb) => {
+        inFlight++;
+        resources.push({
+            type: req.getType(),
+            name: req.getName(),
+            inputs: deserializeProperties(req.getObject()) as Record<string, unknown>,
+            parent: req.getParent(),
+            protect: req.getProtect() === true,
+            retainOnDelete: req.getRetainondelete() === true,
+            dependencies: req.getDependenciesList(),
+            urn: "",
+        });
+        const record = resources[resources.length - 1];
+        try {
+            await original(req, (err, resp) => {
+                if (resp) record.urn = (resp as { getUrn(): string }).getUrn();
+                cb(err, resp);
+            });
+        } finally {
+            inFlight--;
+        }
+    };
+
+    const { config, secretKeys } = stackConfig(stack, opts.overrides);
+    for (const o of Object.values(opts.overrides ?? {})) {
+        if (o.secret && o.value !== undefined) secretValues.push(...leafStrings(o.value));
+    }
+    pulumi.runtime.setAllConfig(config, secretKeys);
+
+    let outputs: StackOutputs | undefined;
+    let error: Error | undefined;
+    try {
+        outputs = deployDagster(loadSettings(REPO_ROOT));
+    } catch (e) {
+        error = e as Error;
+    }
+    await settle(() => inFlight);
+    return { resources, error, outputs, secretValues };
+}
+
+interface RegisterRequest {
+    getType(): string; getName(): string; getParent(): string; getProtect(): boolean | undefined;
+    getRetainondelete(): boolean | undefined; getDependenciesList(): string[]; getObject(): never;
+}
+
+async function settle(inFlight: () => number): Promise<void> {
+    let quiet = 0;
+    while (quiet < 10) {
+        await new Promise((r) => setTimeout(r, 2));
+        quiet = inFlight() === 0 ? quiet + 1 : 0;
+    }
+}
+
+function leafStrings(v: unknown): string[] {
+    if (v !== null && typeof v === "object") return Object.values(v).flatMap(leafStrings);
+    return [String(v)];
+}
+
+// --- reading what was recorded
+
+export function isSecretValue(v: unknown): boolean {
+    return v !== null && typeof v === "object" && (v as Record<string, unknown>)[specialSigKey] === specialSecretSig;
+}
+
+/** Inputs with secret markers replaced by their values, for asserting on structure. */
+export function unwrap(v: unknown): unknown {
+    if (isSecretValue(v)) return unwrap((v as { value: unknown }).value);
+    if (Array.isArray(v)) return v.map(unwrap);
+    if (v !== null && typeof v === "object") {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
+    }
+    return v;
+}
+
+export function ofType(run: Run, type: string): Recorded[] {
+    return run.resources.filter((r) => r.type === type);
+}
+
+export function one(run: Run, type: string, name?: string): Recorded {
+    const found = ofType(run, type).filter((r) => name === undefined || r.name === name);
+    if (found.length !== 1) {
+        throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+    }
+    return found[0];
+}
+
+export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply(resolve));
+}
+
+export const T = {
+    namespace: "kubernetes:core/v1:Namespace",
+    pv: "kubernetes:core/v1:PersistentVolume",
+    pvc: "kubernetes:core/v1:PersistentVolumeClaim",
+    secret: "kubernetes:core/v1:Secret",
+    release: "kubernetes:helm.sh/v3:Release",
+    image: "docker:index/image:Image",
+    password: "random:index/randomPassword:RandomPassword",
+};

@@ -1,0 +1,190 @@
+// The whole program for the production stack, under mocks: what would reach the engine.
+import * as assert from "assert";
+import { RELEASE_NAME } from "../stack";
+import { KDE04_SECRETS, one, ofType, promiseOf, Run, runProgram, T, unwrap, isSecretValue } from "./harness";
+
+const KDE04 = "kde04.idies.jhu.edu";
+const NAMESPACE = "imqcam-dagster";
+
+describe("kde04 stack under mocks", () => {
+    let run: Run;
+    before(async () => {
+        run = await runProgram({ stack: "kde04", overrides: KDE04_SECRETS });
+        if (run.error) throw run.error;
+    });
+
+    const values = () => unwrap(one(run, T.release).inputs.values) as Record<string, any>;
+    const urnOf = (type: string, name: string) => one(run, type, name).urn;
+
+    it("creates exactly the expected resources", () => {
+        const kinds = run.resources.filter((r) => !r.type.startsWith("imqcam-dagster:"))
+            .map((r) => `${r.type} ${r.name}`).sort();
+        assert.deepStrictEqual(kinds, [
+            `${T.image} imqcam-example-1`,
+            `${T.release} dagster`,
+            `${T.namespace} namespace`,
+            `${T.pv} io-volume`,
+            `${T.pvc} data-volumes-postgresql`,
+            `${T.pvc} data-volumes-rabbitmq`,
+            `${T.pvc} io-volume`,
+            `${T.secret} chart-credentials-celery-config`,
+            `${T.secret} chart-credentials-postgresql-credentials`,
+            `${T.secret} chart-credentials-rabbitmq-credentials`,
+            `${T.secret} girder-connection-info`,
+            `${T.secret} globus-compute-creds`,
+            `${T.password} chart-credentials-postgresql-password`,
+            `${T.password} chart-credentials-postgresql-postgres-password`,
+            `${T.password} chart-credentials-rabbitmq-erlang-cookie`,
+            `${T.password} chart-credentials-rabbitmq-password`,
+        ].sort());
+    });
+
+    it("puts every namespaced object in the configured namespace", () => {
+        assert.strictEqual((one(run, T.namespace).inputs.metadata as any).name, NAMESPACE);
+        const namespaced = run.resources.filter((r) => [T.pvc, T.secret].includes(r.type));
+        assert.ok(namespaced.length >= 8);
+        for (const r of namespaced) assert.strictEqual((unwrap(r.inputs) as any).metadata.namespace, NAMESPACE, r.name);
+        assert.strictEqual(one(run, T.release).inputs.namespace, NAMESPACE);
+    });
+
+    it("makes the NFS volume and a claim bound to it by name, both retained and protected", () => {
+        const pv = unwrap(one(run, T.pv).inputs) as any;
+        assert.deepStrictEqual(pv.metadata, { name: "imqcam-dagster-io-data" });
+        assert.deepStrictEqual(pv.spec, {
+            capacity: { storage: "5Gi" },
+            accessModes: ["ReadWriteMany"],
+            persistentVolumeReclaimPolicy: "Retain",
+            storageClassName: "",
+            claimRef: { namespace: NAMESPACE, name: "imqcam-dagster-io-data" },
+            nfs: { server: "sciserver-fs1", path: "/srv/vc_crypt/IMQCAM/dagster_filesystem_io" },
+        });
+        const pvc = unwrap(one(run, T.pvc, "io-volume").inputs) as any;
+        assert.deepStrictEqual(pvc.spec, {
+            accessModes: ["ReadWriteMany"], storageClassName: "", volumeName: "imqcam-dagster-io-data",
+            resources: { requests: { storage: "5Gi" } },
+        });
+        assert.ok(one(run, T.pv).protect && one(run, T.pvc, "io-volume").protect);
+    });
+
+    it("keeps the database and broker data on protected claims named as the StatefulSets claim them", () => {
+        for (const service of ["postgresql", "rabbitmq"]) {
+            const claim = one(run, T.pvc, `data-volumes-${service}`);
+            const inputs = unwrap(claim.inputs) as any;
+            assert.strictEqual(inputs.metadata.name, `data-${RELEASE_NAME}-${service}-0`);
+            assert.deepStrictEqual(inputs.spec, {
+                accessModes: ["ReadWriteOnce"], storageClassName: "local-storage-kde04",
+                resources: { requests: { storage: "100Gi" } },
+            });
+            assert.strictEqual(inputs.metadata.annotations["pulumi.com/skipAwait"], "true");
+            assert.ok(claim.protect, `${service} claim must be protected`);
+        }
+    });
+
+    it("protects the namespace and the generated credentials, so destroy --exclude-protected keeps them", () => {
+        assert.ok(one(run, T.namespace).protect);
+        for (const p of ofType(run, T.password)) assert.ok(p.protect, p.name);
+        // What runs is not protected: it is what `pulumi destroy` removes.
+        assert.ok(!one(run, T.release).protect);
+        for (const s of ofType(run, T.secret)) assert.ok(!s.protect, s.name);
+    });
+
+    it("turns each envSecrets entry into an auto-named Secret whose values stay secret", () => {
+        const girder = one(run, T.secret, "girder-connection-info");
+        assert.ok(isSecretValue(girder.inputs.stringData), "stringData must be a secret input");
+        assert.deepStrictEqual(unwrap(girder.inputs.stringData), {
+            GIRDER_API_URL: "https://girder.example/api/v1", GIRDER_API_KEY: "girder-key-91c2",
+        });
+        assert.strictEqual((girder.inputs.metadata as any).name, undefined, "auto-named");
+    });
+
+    it("references the credentials Secrets by name, with generated values that are secret", () => {
+        const pg = one(run, T.secret, "chart-credentials-postgresql-credentials");
+        assert.strictEqual((pg.inputs.metadata as any).name, "dagster-postgresql-credentials");
+        assert.ok(isSecretValue(pg.inputs.stringData));
+        assert.deepStrictEqual(Object.keys(unwrap(pg.inputs.stringData) as object).sort(),
+            ["postgresql-password", "postgresql-postgres-password"]);
+        const celery = unwrap(one(run, T.secret, "chart-credentials-celery-config").inputs.stringData) as any;
+        const mqPassword = (unwrap(one(run, T.secret, "chart-credentials-rabbitmq-credentials").inputs.stringData) as any)["rabbitmq-password"];
+        assert.strictEqual(celery.DAGSTER_CELERY_BROKER_URL, `pyamqp://dagster:${mqPassword}@dagster-rabbitmq:5672//`);
+        assert.strictEqual(celery.DAGSTER_CELERY_BACKEND_URL, "rpc://");
+        assert.ok(run.secretValues.some((v) => v === mqPassword), "the broker password is the generated one");
+    });
+
+    it("installs the pinned chart atomically, with bounded history and a timeout", () => {
+        const r = one(run, T.release).inputs;
+        assert.strictEqual(r.name, "dagster");
+        assert.strictEqual(r.chart, "dagster");
+        assert.strictEqual(r.version, "1.13.27");
+        assert.deepStrictEqual(r.repositoryOpts, { repo: "https://dagster-io.github.io/helm" });
+        assert.strictEqual(r.atomic, true);
+        assert.strictEqual(r.cleanupOnFail, true);
+        assert.ok((r.timeout as number) >= 600, "sized for image pulls");
+        assert.strictEqual(r.maxHistory, 10);
+    });
+
+    it("sends Release values with no secret in them, and not marked secret (readable preview)", () => {
+        const release = one(run, T.release);
+        assert.ok(!isSecretValue(release.inputs.values), "values must not be secret");
+        const text = JSON.stringify(release.inputs);
+        assert.strictEqual(run.secretValues.length, 9, "4 generated passwords, the registry password, 4 envSecrets values");
+        for (const secret of run.secretValues) assert.ok(!text.includes(secret), `a secret value reached the Release`);
+        assert.ok(!/"test"/.test(text), "no chart default password");
+    });
+
+    it("makes the Release wait for the Secrets and claims it names only as strings", () => {
+        const deps = new Set(one(run, T.release).dependencies);
+        for (const [type, name] of [
+            [T.secret, "girder-connection-info"], [T.secret, "globus-compute-creds"],
+            [T.secret, "chart-credentials-postgresql-credentials"], [T.secret, "chart-credentials-rabbitmq-credentials"],
+            [T.secret, "chart-credentials-celery-config"], [T.pvc, "io-volume"],
+            [T.pvc, "data-volumes-postgresql"], [T.pvc, "data-volumes-rabbitmq"],
+        ]) {
+            assert.ok(deps.has(urnOf(type, name)), `Release must depend on ${name}`);
+        }
+    });
+
+    it("parents every resource to its component", () => {
+        for (const r of run.resources) {
+            if (r.type.startsWith("imqcam-dagster:") || r.type === T.namespace) assert.strictEqual(r.parent, "", r.name);
+            else assert.match(r.parent, /imqcam-dagster:index:/, `${r.type} ${r.name} has no component parent`);
+        }
+    });
+
+    it("pins every long-running component to kde04 with each chart's own key", () => {
+        const v = values();
+        const selector = { "kubernetes.io/hostname": KDE04 };
+        assert.deepStrictEqual(v.dagsterWebserver.nodeSelector, selector);
+        assert.deepStrictEqual(v.dagsterDaemon.nodeSelector, selector);
+        assert.deepStrictEqual(v["dagster-user-deployments"].deployments[0].nodeSelector, selector);
+        assert.deepStrictEqual(v.runLauncher.config.celeryK8sRunLauncher.nodeSelector, selector);
+        assert.deepStrictEqual(v.postgresql.master.nodeSelector, selector);
+        assert.strictEqual(v.postgresql.nodeSelector, undefined, "the Bitnami subchart ignores postgresql.nodeSelector");
+        assert.deepStrictEqual(v.rabbitmq.nodeSelector, selector);
+    });
+
+    it("tells code servers and run/step pods the IO path and the Job placement and TTL", () => {
+        const v = values();
+        const expectedJobConfig = {
+            pod_spec_config: { node_selector: { "kubernetes.io/hostname": KDE04 } },
+            job_spec_config: { ttl_seconds_after_finished: 3600 },
+        };
+        const env = Object.fromEntries(v["dagster-user-deployments"].deployments[0].env.map((e: any) => [e.name, e.value]));
+        assert.strictEqual(env.IMQCAM_IO_MOUNT_PATH, "/tmp/imqcam_filesystem_io_data");
+        assert.deepStrictEqual(JSON.parse(env.IMQCAM_K8S_JOB_CONFIG), expectedJobConfig);
+        const launcherEnv = v.runLauncher.config.celeryK8sRunLauncher.env;
+        assert.strictEqual(launcherEnv.IMQCAM_IO_MOUNT_PATH, "/tmp/imqcam_filesystem_io_data");
+        assert.deepStrictEqual(JSON.parse(launcherEnv.IMQCAM_K8S_JOB_CONFIG), expectedJobConfig);
+    });
+
+    it("outputs the namespace, release, chart version, webserver service and a port-forward command", async () => {
+        const o = run.outputs!;
+        assert.strictEqual(await promiseOf(o.namespace), NAMESPACE);
+        assert.strictEqual(await promiseOf(o.releaseName), "dagster");
+        assert.strictEqual(await promiseOf(o.chartVersion), "1.13.27");
+        assert.strictEqual(o.webserverService, "dagster-dagster-webserver");
+        assert.strictEqual(await promiseOf(o.portForwardCommand),
+            "kubectl -n imqcam-dagster port-forward svc/dagster-dagster-webserver 9000:80");
+        const image = await promiseOf(o.codeLocationImages["imqcam-example-1"]);
+        assert.match(image, /^docker\.io\/openmsi\/testing_k8s_dagster@sha256:[0-9a-f]{64}$/);
+    });
+});
