@@ -63,7 +63,8 @@ export async function runProgram(opts: RunOptions = {}): Promise<Run> {
                     `sha256:${crypto.createHash("sha256").update(JSON.stringify(args.inputs)).digest("hex")}`;
                 state.repoDigest = `${repository}@${digest}`;
             } else if (args.type === "random:index/randomPassword:RandomPassword") {
-                const value = `generated-${args.name}-${crypto.randomBytes(6).toString("hex")}`;
+                // Deterministic, as a password kept in state is from one `pulumi up` to the next.
+                const value = `generated-${crypto.createHash("sha256").update(args.name).digest("hex").slice(0, 12)}`;
                 secretValues.push(value);
                 // As the engine would: the provider marks `result` secret.
                 state.result = pulumi.secret(value);
@@ -168,6 +169,15 @@ export function one(run: Run, type: string, name?: string): Recorded {
         throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
     }
     return found[0];
+}
+
+/** Paths at which two JSON-like trees differ. */
+export function differences(a: unknown, b: unknown, at = ""): string[] {
+    if (a !== null && b !== null && typeof a === "object" && typeof b === "object") {
+        const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+        return [...keys].flatMap((k) => differences((a as any)[k], (b as any)[k], `${at}.${k}`));
+    }
+    return a === b ? [] : [at];
 }
 
 export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {

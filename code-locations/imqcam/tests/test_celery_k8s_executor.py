@@ -1,5 +1,5 @@
 import pytest
-from dagster import DagsterInvalidConfigError, validate_run_config
+from dagster import DagsterInvalidConfigError, in_process_executor, validate_run_config
 from dagster_celery_k8s import celery_k8s_job_executor
 
 from imqcam import defs
@@ -17,11 +17,10 @@ def test_pod_per_op_job_uses_celery_k8s_executor():
     assert executor_def.name == "celery-k8s"
 
 
-def test_example_job_keeps_default_executor():
+def test_example_job_runs_in_process():
     executor_def = defs.get_job_def("example_job").executor_def
-    assert executor_def is not celery_k8s_job_executor
-    # Dagster's default executor: ops run inside the run worker pod, no step pods.
-    assert executor_def.name == "multi_or_in_process_executor"
+    # Every op runs inside the run worker's own process: no step pods, no subprocesses.
+    assert executor_def is in_process_executor
 
 
 def test_celery_k8s_run_config_validates():

@@ -1,0 +1,114 @@
+// Every rejected input, with the key the error must name and a fragment of what it says.
+// tests/config.test.ts runs each through the whole program; README's table lists the same.
+import { Override } from "../scripts/stackConfig";
+import { KDE04_SECRETS } from "./harness";
+
+export interface BadInput {
+    what: string;
+    overrides: Record<string, Override>;
+    key: string;
+    says: string;
+}
+
+const envSecrets = (value: object, secret = true): Record<string, Override> => ({ envSecrets: { value, secret } });
+const girder = { GIRDER_API_URL: "https://girder.example/api/v1", GIRDER_API_KEY: "girder-key-91c2" };
+const location = (patch: object) => ({
+    codeLocations: {
+        value: [{
+            name: "imqcam-example-1", module: "imqcam", attribute: "defs", port: 3030,
+            image: "docker.io/openmsi/testing_k8s_dagster", context: "code-locations/imqcam", ...patch,
+        }],
+    },
+});
+const nfs = (patch: object) => ({
+    ioVolume: { value: { nfs: { server: "sciserver-fs1", path: "/srv/vc_crypt/IMQCAM/dagster_filesystem_io" }, ...patch } },
+});
+
+export const BAD_INPUTS: BadInput[] = [
+    { what: "an empty envSecrets value", overrides: envSecrets({ "girder-connection-info": { ...girder, GIRDER_API_KEY: "" } }),
+        key: "envSecrets.girder-connection-info.GIRDER_API_KEY", says: "has no value" },
+    { what: "an envSecrets entry without variables", overrides: envSecrets({ "girder-connection-info": {} }),
+        key: "envSecrets.girder-connection-info", says: "has no variables" },
+    { what: "envSecrets stored in plain text", overrides: envSecrets({ "girder-connection-info": girder }, false),
+        key: "envSecrets", says: "plain text" },
+    { what: "a Secret name that is not a Kubernetes name", overrides: envSecrets({ Girder_Info: girder }),
+        key: "envSecrets.Girder_Info", says: "not a valid Kubernetes object name" },
+    { what: "an environment variable name with a dash", overrides: envSecrets({ "girder-connection-info": { "GIRDER-KEY": "x" } }),
+        key: "envSecrets.girder-connection-info.GIRDER-KEY", says: "not a valid environment variable name" },
+    { what: "a namespace that is not a Kubernetes name", overrides: { namespace: { value: "Imqcam_Dagster" } },
+        key: "namespace", says: "not a valid Kubernetes name" },
+    { what: "a relative NFS path", overrides: nfs({ nfs: { server: "sciserver-fs1", path: "srv/data" } }),
+        key: "ioVolume.nfs.path", says: "not an absolute path" },
+    { what: "an empty NFS server", overrides: nfs({ nfs: { server: "", path: "/srv/data" } }),
+        key: "ioVolume.nfs.server", says: "is not set" },
+    { what: "a relative mount path", overrides: nfs({ mountPath: "tmp/io" }),
+        key: "ioVolume.mountPath", says: "not an absolute path" },
+    { what: "both nfs and hostPath", overrides: nfs({ hostPath: { path: "/data" } }),
+        key: "ioVolume", says: "names both nfs and hostPath" },
+    { what: "neither nfs nor hostPath", overrides: { ioVolume: { value: { size: "5Gi" } } },
+        key: "ioVolume", says: "names no storage" },
+    { what: "an IO volume size that is not a quantity", overrides: nfs({ size: "5GB" }),
+        key: "ioVolume.size", says: "not a Kubernetes quantity" },
+    { what: "an unknown field in ioVolume", overrides: nfs({ nfss: {} }),
+        key: "ioVolume.nfss", says: "not a known field" },
+    { what: "a dagsterVersion that is not an exact release", overrides: { dagsterVersion: { value: "1.13" } },
+        key: "dagsterVersion", says: "not an exact Dagster release" },
+    { what: "a dagsterVersion range", overrides: { dagsterVersion: { value: "^1.13.27" } },
+        key: "dagsterVersion", says: "not an exact Dagster release" },
+    { what: "a Dagster release before 1.13", overrides: { dagsterVersion: { value: "1.12.7" } },
+        key: "dagsterVersion", says: "is not supported" },
+    { what: "two code locations with one name", overrides: { codeLocations: { value: [
+        ...(location({}).codeLocations.value), { ...location({}).codeLocations.value[0], port: 3031 }] } },
+        key: "codeLocations[1].name", says: "names must be unique" },
+    { what: "two code locations on one port", overrides: { codeLocations: { value: [
+        ...(location({}).codeLocations.value), { ...location({}).codeLocations.value[0], name: "second" }] } },
+        key: "codeLocations[1].port", says: "ports must be unique" },
+    { what: "an unknown field in a code location", overrides: location({ img: "x" }),
+        key: "codeLocations[0].img", says: "not a known field" },
+    { what: "a code-location name that is not a Service name", overrides: location({ name: "Imqcam_1" }),
+        key: "codeLocations[0].name", says: "not a valid Kubernetes Service name" },
+    { what: "a port out of range", overrides: location({ port: 70000 }),
+        key: "codeLocations[0].port", says: "not a port number" },
+    { what: "a module that is not a Python module path", overrides: location({ module: "imqcam-example" }),
+        key: "codeLocations[0].module", says: "not a Python module path" },
+    { what: "a missing build context", overrides: location({ context: "code-locations/missing" }),
+        key: "codeLocations[0].context", says: "not a folder in the project" },
+    { what: "a build context without Dockerfile", overrides: location({ context: "components" }),
+        key: "codeLocations[0].context", says: "has no Dockerfile" },
+    { what: "an absolute build context", overrides: location({ context: "/work/code" }),
+        key: "codeLocations[0].context", says: "absolute path" },
+    { what: "an image with a tag", overrides: location({ image: "docker.io/openmsi/testing_k8s_dagster:latest" }),
+        key: "codeLocations[0].image", says: "has a tag" },
+    { what: "an image that is not a valid reference", overrides: location({ image: "docker.io/OpenMSI/Testing" }),
+        key: "codeLocations[0].image", says: "not a valid image repository" },
+    { what: "an image outside the registry pushed to", overrides: location({ image: "ghcr.io/openmsi/testing_k8s_dagster" }),
+        key: "codeLocations[0].image", says: "not in the registry" },
+    { what: "registryPassword stored in plain text", overrides: { registryPassword: { value: "hunter2" } },
+        key: "registryPassword", says: "plain text" },
+    { what: "a registry user without registryPassword", overrides: { registryPassword: { remove: true } },
+        key: "registryPassword", says: "is not set" },
+    { what: "a private registry without credentials", overrides: {
+        registry: { value: { server: "docker.io", private: true } }, registryPassword: { remove: true } },
+        key: "registry.private", says: "needs registry.username and registryPassword" },
+    { what: "a node name that is not a Kubernetes name", overrides: { nodeHostname: { value: "KDE04!" } },
+        key: "nodeHostname", says: "not a valid Kubernetes object name" },
+    { what: "the same node twice", overrides: { nodeHostname: { value: ["kde04.idies.jhu.edu", "kde04.idies.jhu.edu"] } },
+        key: "nodeHostname[1]", says: "twice" },
+    { what: "a finished-Job TTL under 300 seconds", overrides: { finishedJobTtlSeconds: { value: "60" } },
+        key: "finishedJobTtlSeconds", says: "outlive" },
+    { what: "a finished-Job TTL that is not a number", overrides: { finishedJobTtlSeconds: { value: "an hour" } },
+        key: "finishedJobTtlSeconds", says: "not a whole number" },
+    { what: "no Celery workers", overrides: { celeryWorkerReplicas: { value: "0" } },
+        key: "celeryWorkerReplicas", says: "not a whole number from 1" },
+    { what: "a database volume size that is not a quantity", overrides: { postgresqlVolume: { value: { size: "lots" } } },
+        key: "postgresqlVolume.size", says: "not a Kubernetes quantity" },
+    { what: "a storage class that is not a Kubernetes name", overrides: { rabbitmqVolume: { value: { storageClass: "Local_Storage" } } },
+        key: "rabbitmqVolume.storageClass", says: "not a valid Kubernetes object name" },
+    { what: "a misspelt setting", overrides: { nodeHostnames: { value: "kde04.idies.jhu.edu" } },
+        key: "nodeHostnames", says: "not a setting of this program" },
+];
+
+/** The kde04 secrets plus one case's overrides. */
+export function withSecrets(overrides: Record<string, Override>): Record<string, Override> {
+    return { ...KDE04_SECRETS, ...overrides };
+}

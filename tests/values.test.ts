@@ -1,0 +1,153 @@
+// The values builder and placement helpers, called directly: no mocks.
+import * as assert from "assert";
+import { dagsterK8sJobConfig, podPlacement } from "../components/placement";
+import { buildReleaseValues, ReleaseValuesArgs } from "../components/values";
+
+const args = (patch: Partial<ReleaseValuesArgs> = {}): ReleaseValuesArgs => ({
+    dagsterVersion: "1.13.27",
+    nodeHostnames: [],
+    finishedJobTtlSeconds: 3600,
+    celeryWorkerReplicas: 2,
+    ioVolume: { claimName: "io-claim", mountPath: "/data/io" },
+    codeLocations: [{ name: "loc-a", module: "pkg_a", attribute: "defs", port: 4000,
+        repository: "registry.example/a", digest: `sha256:${"a".repeat(64)}` }],
+    envSecretNames: ["creds-1234"],
+    imagePullSecretNames: [],
+    postgresql: { secretName: "pg-secret", claimName: "pg-claim" },
+    rabbitmq: { secretName: "mq-secret", claimName: "mq-claim" },
+    celeryConfigSecretName: "celery-secret",
+    ...patch,
+});
+
+/** Every object in the tree that carries a pod scheduling key, with its path. */
+function schedulingKeys(tree: unknown, at = ""): string[] {
+    if (tree === null || typeof tree !== "object") return [];
+    return Object.entries(tree).flatMap(([k, v]) =>
+        ["nodeSelector", "affinity", "node_selector", "pod_spec_config"].includes(k) ? [`${at}.${k}`] : schedulingKeys(v, `${at}.${k}`));
+}
+
+describe("placement", () => {
+    it("pins one node with a selector, several with a required node affinity, none with nothing", () => {
+        assert.deepStrictEqual(podPlacement([]), {});
+        assert.deepStrictEqual(podPlacement(["n1"]), { nodeSelector: { "kubernetes.io/hostname": "n1" } });
+        assert.deepStrictEqual(podPlacement(["n1", "n2"]), { affinity: { nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [
+                { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["n1", "n2"] }] }] } } } });
+    });
+
+    it("gives Dagster's Jobs the same placement in snake_case, and the TTL", () => {
+        assert.deepStrictEqual(dagsterK8sJobConfig([], 900), { job_spec_config: { ttl_seconds_after_finished: 900 } });
+        assert.deepStrictEqual(dagsterK8sJobConfig(["n1"], 900), {
+            pod_spec_config: { node_selector: { "kubernetes.io/hostname": "n1" } },
+            job_spec_config: { ttl_seconds_after_finished: 900 },
+        });
+        assert.deepStrictEqual((dagsterK8sJobConfig(["n1", "n2"], 900) as any).pod_spec_config.affinity.node_affinity
+            .required_during_scheduling_ignored_during_execution.node_selector_terms[0].match_expressions,
+        [{ key: "kubernetes.io/hostname", operator: "In", values: ["n1", "n2"] }]);
+    });
+});
+
+describe("buildReleaseValues", () => {
+    it("uses the CeleryK8sRunLauncher with the dagster queue and the configured worker count", () => {
+        const v = buildReleaseValues(args({ celeryWorkerReplicas: 3 })) as any;
+        assert.strictEqual(v.runLauncher.type, "CeleryK8sRunLauncher");
+        assert.deepStrictEqual(v.runLauncher.config.celeryK8sRunLauncher.workerQueues, [{ name: "dagster", replicaCount: 3 }]);
+        assert.strictEqual(v.rabbitmq.enabled, true);
+        assert.deepStrictEqual(v.telemetry, { enabled: false });
+    });
+
+    it("runs one Dagster version everywhere: webserver, daemon and Celery workers", () => {
+        const v = buildReleaseValues(args({ dagsterVersion: "1.13.30" })) as any;
+        for (const image of [v.dagsterWebserver.image, v.dagsterDaemon.image, v.runLauncher.config.celeryK8sRunLauncher.image]) {
+            assert.deepStrictEqual(image, { repository: "docker.io/dagster/dagster-celery-k8s", tag: "1.13.30", pullPolicy: "IfNotPresent" });
+        }
+    });
+
+    it("pins the user-code image by digest and runs the configured module", () => {
+        const d = (buildReleaseValues(args()) as any)["dagster-user-deployments"].deployments[0];
+        assert.deepStrictEqual(d.image, { repository: "registry.example/a", digest: `sha256:${"a".repeat(64)}`, pullPolicy: "IfNotPresent" });
+        assert.strictEqual(d.image.tag, undefined);
+        assert.deepStrictEqual(d.dagsterApiGrpcArgs, ["--module-name", "pkg_a", "--attribute", "defs"]);
+        assert.strictEqual(d.port, 4000);
+        assert.strictEqual(d.name, "loc-a");
+    });
+
+    it("mounts the IO volume and attaches envSecrets on code servers and the run launcher alike", () => {
+        const v = buildReleaseValues(args()) as any;
+        const d = v["dagster-user-deployments"].deployments[0];
+        const launcher = v.runLauncher.config.celeryK8sRunLauncher;
+        for (const target of [d, launcher]) {
+            assert.deepStrictEqual(target.volumes, [{ name: "io-data", persistentVolumeClaim: { claimName: "io-claim" } }]);
+            assert.deepStrictEqual(target.volumeMounts, [{ name: "io-data", mountPath: "/data/io" }]);
+            assert.deepStrictEqual(target.envSecrets, [{ name: "creds-1234" }]);
+        }
+    });
+
+    it("names credentials Secrets and claims instead of carrying passwords", () => {
+        const v = buildReleaseValues(args()) as any;
+        assert.strictEqual(v.generatePostgresqlPasswordSecret, false);
+        assert.strictEqual(v.generateCeleryConfigSecret, false);
+        assert.deepStrictEqual(v.global, { postgresqlSecretName: "pg-secret", celeryConfigSecretName: "celery-secret" });
+        assert.strictEqual(v.postgresql.existingSecret, "pg-secret");
+        assert.strictEqual(v.postgresql.postgresqlPassword, "");
+        assert.strictEqual(v.rabbitmq.rabbitmq.password, "");
+        assert.strictEqual(v.rabbitmq.rabbitmq.existingPasswordSecret, "mq-secret");
+        assert.strictEqual(v.rabbitmq.rabbitmq.existingErlangSecret, "mq-secret");
+        assert.deepStrictEqual(v.postgresql.persistence, { enabled: true, existingClaim: "pg-claim" });
+        assert.deepStrictEqual(v.rabbitmq.persistence, { enabled: true, existingClaim: "mq-claim" });
+    });
+
+    it("pins every image to an explicit tag or digest, none of them latest or a withdrawn Bitnami image", () => {
+        const images: any[] = [];
+        const walk = (t: any) => {
+            if (t && typeof t === "object") {
+                if (t.image && typeof t.image === "object") images.push(t.image);
+                Object.values(t).forEach(walk);
+            }
+        };
+        walk(buildReleaseValues(args()));
+        assert.ok(images.length >= 8, `found ${images.length} images`);
+        for (const image of images) {
+            assert.ok(image.digest || (image.tag && image.tag !== "latest"), JSON.stringify(image));
+            assert.ok(!String(image.repository).startsWith("bitnami/"), `withdrawn image ${image.repository}`);
+            assert.ok(image.pullPolicy, "the chart's schema requires pullPolicy");
+        }
+    });
+
+    it("pins nothing when no node is configured", () => {
+        assert.deepStrictEqual(schedulingKeys(buildReleaseValues(args())), []);
+        const env = (buildReleaseValues(args()) as any).runLauncher.config.celeryK8sRunLauncher.env;
+        assert.deepStrictEqual(JSON.parse(env.IMQCAM_K8S_JOB_CONFIG), { job_spec_config: { ttl_seconds_after_finished: 3600 } });
+    });
+
+    it("pins every component and every Job to several nodes with node affinity", () => {
+        const v = buildReleaseValues(args({ nodeHostnames: ["n1", "n2"] })) as any;
+        const expected = podPlacement(["n1", "n2"]).affinity;
+        for (const target of [v.dagsterWebserver, v.dagsterDaemon, v["dagster-user-deployments"].deployments[0],
+            v.runLauncher.config.celeryK8sRunLauncher, v.postgresql.master, v.rabbitmq]) {
+            assert.deepStrictEqual(target.affinity, expected);
+            assert.strictEqual(target.nodeSelector, undefined);
+        }
+        const jobConfig = JSON.parse(v.runLauncher.config.celeryK8sRunLauncher.env.IMQCAM_K8S_JOB_CONFIG);
+        assert.deepStrictEqual(jobConfig, dagsterK8sJobConfig(["n1", "n2"], 3600));
+    });
+
+    it("gives each code location its own deployment", () => {
+        const second = { name: "loc-b", module: "pkg_b", attribute: "defs", port: 4001,
+            repository: "registry.example/b", digest: `sha256:${"b".repeat(64)}` };
+        const deployments = (buildReleaseValues(args({ codeLocations: [args().codeLocations[0], second] })) as any)
+            ["dagster-user-deployments"].deployments;
+        assert.deepStrictEqual(deployments.map((d: any) => [d.name, d.port, d.image.digest]),
+            [["loc-a", 4000, `sha256:${"a".repeat(64)}`], ["loc-b", 4001, `sha256:${"b".repeat(64)}`]]);
+    });
+
+    it("adds image pull Secrets for code servers and Jobs when given", () => {
+        const v = buildReleaseValues(args({ imagePullSecretNames: ["pull-1"] })) as any;
+        assert.deepStrictEqual(v.imagePullSecrets, [{ name: "pull-1" }]);
+        assert.deepStrictEqual(v["dagster-user-deployments"].imagePullSecrets, [{ name: "pull-1" }]);
+    });
+
+    it("is a pure function: same inputs, same values", () => {
+        assert.deepStrictEqual(buildReleaseValues(args()), buildReleaseValues(args()));
+    });
+});
