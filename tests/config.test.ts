@@ -3,7 +3,8 @@
 import * as assert from "assert";
 import { ConfigError } from "../config";
 import { BAD_INPUTS, withSecrets } from "./configCases";
-import { KDE04_SECRETS, runProgram } from "./harness";
+import { runProgram } from "../scripts/mockProgram";
+import { KDE04_SECRETS } from "./fixtures";
 
 describe("configuration validation", () => {
     for (const bad of BAD_INPUTS) {

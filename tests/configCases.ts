@@ -1,7 +1,7 @@
 // Every rejected input, with the key the error must name and a fragment of what it says.
 // tests/config.test.ts runs each through the whole program; README's table lists the same.
 import { Override } from "../scripts/stackConfig";
-import { KDE04_SECRETS } from "./harness";
+import { KDE04_SECRETS } from "./fixtures";
 
 export interface BadInput {
     what: string;

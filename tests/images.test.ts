@@ -2,7 +2,8 @@
 // rolls exactly one code server.
 import * as assert from "assert";
 import { Override } from "../scripts/stackConfig";
-import { differences, isSecretValue, KDE04_SECRETS, one, ofType, promiseOf, Run, runProgram, T, unwrap } from "./harness";
+import { differences, isSecretValue, one, ofType, promiseOf, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
+import { KDE04_SECRETS } from "./fixtures";
 
 const example = {
     name: "imqcam-example-1", module: "imqcam", attribute: "defs", port: 3030,

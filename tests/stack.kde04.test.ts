@@ -1,7 +1,8 @@
 // The whole program for the production stack, under mocks: what would reach the engine.
 import * as assert from "assert";
 import { RELEASE_NAME } from "../stack";
-import { KDE04_SECRETS, one, ofType, promiseOf, Run, runProgram, T, unwrap, isSecretValue } from "./harness";
+import { one, ofType, promiseOf, Run, runProgram, T, unwrap, isSecretValue } from "../scripts/mockProgram";
+import { KDE04_SECRETS } from "./fixtures";
 
 const KDE04 = "kde04.idies.jhu.edu";
 const NAMESPACE = "imqcam-dagster";

@@ -1,14 +1,14 @@
-// Runs the real program under Pulumi's mocks and records what would reach the engine: every
+// Runs the real program under Pulumi's mocks (for the tests, `npm run values` and the benchmark) and records what would reach the engine: every
 // resource registration with its inputs (secrets still marked), and its resource options.
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { deserializeProperties, specialSigKey, specialSecretSig } from "@pulumi/pulumi/runtime/rpc";
 import { loadSettings, PROJECT } from "../config";
 import { deployDagster, StackOutputs } from "../stack";
-import { Override, stackConfig } from "../scripts/stackConfig";
+import { Override, stackConfig } from "./stackConfig";
 
-export { REPO_ROOT } from "../scripts/stackConfig";
-import { REPO_ROOT } from "../scripts/stackConfig";
+export { REPO_ROOT } from "./stackConfig";
+import { REPO_ROOT } from "./stackConfig";
 
 export interface Recorded {
     type: string;
@@ -30,23 +30,13 @@ export interface Run {
     secretValues: string[];
 }
 
-/** The secrets every production stack sets (README, "Deploy to kde04"). */
-export const KDE04_SECRETS: Record<string, Override> = {
-    registryPassword: { value: "registry-password-7f3a", secret: true },
-    envSecrets: {
-        secret: true,
-        value: {
-            "girder-connection-info": { GIRDER_API_URL: "https://girder.example/api/v1", GIRDER_API_KEY: "girder-key-91c2" },
-            "globus-compute-creds": { GLOBUS_COMPUTE_CLIENT_ID: "globus-id-5d7e", GLOBUS_COMPUTE_CLIENT_SECRET: "globus-secret-0b4f" },
-        },
-    },
-};
-
 export interface RunOptions {
     stack?: string;
     overrides?: Record<string, Override>;
     /** Pushed digest per code-location name; by default a hash of the image's inputs. */
     digests?: Record<string, string>;
+    /** The program to evaluate; by default this project's, as `index.ts` runs it. */
+    program?: () => StackOutputs | undefined;
 }
 
 /** Evaluates the program for a stack under mocks and waits until every registration is done. */
@@ -117,7 +107,7 @@ export async function runProgram(opts: RunOptions = {}): Promise<Run> {
     let outputs: StackOutputs | undefined;
     let error: Error | undefined;
     try {
-        outputs = deployDagster(loadSettings(REPO_ROOT));
+        outputs = (opts.program ?? (() => deployDagster(loadSettings(REPO_ROOT))))();
     } catch (e) {
         error = e as Error;
     }
@@ -130,10 +120,11 @@ interface RegisterRequest {
     getRetainondelete(): boolean | undefined; getDependenciesList(): string[]; getObject(): never;
 }
 
+/** Waits until no registration has been in flight for a while: the program is then done. */
 async function settle(inFlight: () => number): Promise<void> {
     let quiet = 0;
-    while (quiet < 10) {
-        await new Promise((r) => setTimeout(r, 2));
+    while (quiet < 50) {
+        await new Promise((r) => setImmediate(r));
         quiet = inFlight() === 0 ? quiet + 1 : 0;
     }
 }

@@ -1,0 +1,42 @@
+// `npm run values -- --stack <name>`: prints, as YAML, the Helm values the Release would receive
+// for a stack, for review and for `helm template` by hand. It runs the real program under
+// mocks, so nothing is built or deployed. Credentials reach the chart only as Secret names,
+// so there is nothing to redact.
+import * as yaml from "js-yaml";
+import { one, runProgram, T, unwrap } from "./mockProgram";
+import { ENCRYPTED_PLACEHOLDER, stackConfig } from "./stackConfig";
+
+/** The values of a stack's Release, exactly as the program passes them under mocks. */
+export async function releaseValues(stack: string): Promise<Record<string, unknown>> {
+    // The values never contain the registry password, so a checkout without it can still print them.
+    const hasPassword = stackConfig(stack).config["imqcam-dagster:registryPassword"] !== undefined;
+    const run = await runProgram({
+        stack,
+        overrides: hasPassword ? {} : { registryPassword: { value: ENCRYPTED_PLACEHOLDER, secret: true } },
+    });
+    if (run.error) throw run.error;
+    return unwrap(one(run, T.release).inputs.values) as Record<string, unknown>;
+}
+
+export function valuesYaml(stack: string, values: Record<string, unknown>): string {
+    return `# Helm values of the Release "dagster" for stack ${stack} (npm run values -- --stack ${stack}).\n` +
+        "# Image digests are stand-ins: `pulumi up` pins the digest it pushes.\n" +
+        yaml.dump(values, { sortKeys: true, lineWidth: 120, noRefs: true });
+}
+
+async function main(): Promise<void> {
+    const at = process.argv.indexOf("--stack");
+    const stack = at >= 0 ? process.argv[at + 1] : undefined;
+    if (!stack) {
+        console.error("usage: npm run values -- --stack <name>   (e.g. kde04 or local)");
+        process.exit(2);
+    }
+    process.stdout.write(valuesYaml(stack, await releaseValues(stack)));
+}
+
+if (require.main === module) {
+    main().catch((e: Error) => {
+        console.error(e.message);
+        process.exit(1);
+    });
+}
