@@ -5,7 +5,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { execFileSync } from "child_process";
 import { one, REPO_ROOT, runProgram, T, unwrap } from "../scripts/mockProgram";
-import { KDE04_SECRETS } from "./fixtures";
+import { ENCRYPTED_PLACEHOLDER } from "../scripts/stackConfig";
 
 describe("the preview workflow", () => {
     const workflow = yaml.load(fs.readFileSync(path.join(REPO_ROOT, ".github/workflows/preview.yml"), "utf8")) as any;
@@ -45,7 +45,9 @@ describe("npm run values", () => {
         for (const stack of ["kde04", "local"]) {
             const printed = execFileSync("npx", ["ts-node", "--transpile-only", "scripts/values.ts", "--stack", stack],
                 { cwd: REPO_ROOT, encoding: "utf8" });
-            const run = await runProgram({ stack, overrides: stack === "kde04" ? KDE04_SECRETS : {} });
+            // As a fresh checkout has it: kde04's registry password not set yet, so a placeholder.
+            const run = await runProgram({ stack, overrides: stack === "kde04"
+                ? { registryPassword: { value: ENCRYPTED_PLACEHOLDER, secret: true } } : {} });
             assert.deepStrictEqual(yaml.load(printed), unwrap(one(run, T.release).inputs.values));
         }
     });
