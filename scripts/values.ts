@@ -9,10 +9,12 @@ import { ENCRYPTED_PLACEHOLDER, stackConfig } from "./stackConfig";
 /** The values of a stack's Release, exactly as the program passes them under mocks. */
 export async function releaseValues(stack: string): Promise<Record<string, unknown>> {
     // The values never contain the registry password, so a checkout without it can still print them.
-    const hasPassword = stackConfig(stack).config["imqcam-dagster:registryPassword"] !== undefined;
+    const { config } = stackConfig(stack);
+    const needsPassword = config["imqcam-dagster:registryPassword"] === undefined &&
+        JSON.parse(config["imqcam-dagster:registry"] ?? "{}").username !== undefined;
     const run = await runProgram({
         stack,
-        overrides: hasPassword ? {} : { registryPassword: { value: ENCRYPTED_PLACEHOLDER, secret: true } },
+        overrides: needsPassword ? { registryPassword: { value: ENCRYPTED_PLACEHOLDER, secret: true } } : {},
     });
     if (run.error) throw run.error;
     return unwrap(one(run, T.release).inputs.values) as Record<string, unknown>;
