@@ -40,24 +40,17 @@ export function podPlacement(nodes: readonly string[]): PodPlacement {
  * only the Celery workers, so this is how the Jobs get pinned and cleaned up.
  */
 export function dagsterK8sJobConfig(nodes: readonly string[], finishedJobTtlSeconds: number): object {
-    const placement = podPlacement(nodes);
-    const podSpecConfig = placement.nodeSelector
-        ? { node_selector: placement.nodeSelector }
-        : placement.affinity
-          ? {
-                affinity: {
-                    node_affinity: {
-                        required_during_scheduling_ignored_during_execution: {
-                            node_selector_terms: [
-                                { match_expressions: [{ key: HOSTNAME_LABEL, operator: "In", values: [...nodes] }] },
-                            ],
-                        },
-                    },
-                },
-            }
-          : undefined;
+    const placement = snakeCaseKeys(podPlacement(nodes)) as object;
     return {
-        ...(podSpecConfig ? { pod_spec_config: podSpecConfig } : {}),
+        ...(Object.keys(placement).length > 0 ? { pod_spec_config: placement } : {}),
         job_spec_config: { ttl_seconds_after_finished: finishedJobTtlSeconds },
     };
+}
+
+/** nodeSelector -> node_selector, recursively. Label keys here are lower-case already. */
+function snakeCaseKeys(v: unknown): unknown {
+    if (Array.isArray(v)) return v.map(snakeCaseKeys);
+    if (v === null || typeof v !== "object") return v;
+    return Object.fromEntries(Object.entries(v).map(
+        ([k, x]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), snakeCaseKeys(x)]));
 }
