@@ -14,7 +14,7 @@ export interface DataVolumesArgs {
  * The claims behind PostgreSQL (run history) and RabbitMQ (broker queues). The program owns
  * them, rather than the StatefulSets' claim templates, so that they are protected: they outlive
  * `pulumi destroy --exclude-protected` and a Helm uninstall, and a change that would replace them
- * (storage class, size class) fails instead of dropping data. Their names are the ones the
+ * (a new storage class) fails instead of dropping data. Their names are the ones the
  * StatefulSets would claim, so the manual deployment's data is adopted as it is.
  */
 export class DataVolumes extends pulumi.ComponentResource {
