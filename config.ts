@@ -102,7 +102,6 @@ export function loadSettings(projectDir: string = process.cwd()): Settings {
 
 // Whether a key was set with --secret: the CLI passes the list, the SDK keeps the reader internal.
 function isConfigSecret(fullKey: string): boolean {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(k: string): boolean };
     return runtimeConfig.isConfigSecret(fullKey);
 }

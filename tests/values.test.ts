@@ -1,5 +1,7 @@
 // The values builder and placement helpers, called directly: no mocks.
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { dagsterK8sJobConfig, podPlacement } from "../components/placement";
 import { buildReleaseValues, ReleaseValuesArgs } from "../components/values";
 
@@ -33,6 +35,16 @@ describe("placement", () => {
         assert.deepStrictEqual(podPlacement(["n1", "n2"]), { affinity: { nodeAffinity: {
             requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [
                 { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["n1", "n2"] }] }] } } } });
+    });
+
+    it("produces exactly the Job configs the code location's tests parse with dagster_k8s", () => {
+        const file = path.join(__dirname, "../code-locations/imqcam/tests/k8s_job_config_examples.json");
+        const examples = JSON.parse(fs.readFileSync(file, "utf8"));
+        const cases = Object.entries(examples).filter(([name]) => !name.startsWith("_"));
+        assert.strictEqual(cases.length, 3);
+        for (const [name, e] of cases as [string, any][]) {
+            assert.deepStrictEqual(dagsterK8sJobConfig(e.nodes, e.finishedJobTtlSeconds), e.config, name);
+        }
     });
 
     it("gives Dagster's Jobs the same placement in snake_case, and the TTL", () => {

@@ -1,6 +1,7 @@
 """IMQCAM_K8S_JOB_CONFIG -> dagster-k8s/config tags -> the V1Job dagster_k8s would launch."""
 
 import json
+from pathlib import Path
 
 import pytest
 from dagster_k8s import DagsterK8sJobConfig
@@ -13,32 +14,11 @@ from dagster_k8s.job import (
 
 from imqcam.k8s import DAGSTER_K8S_CONFIG_TAG, K8S_JOB_CONFIG_ENV_VAR, k8s_job_tags
 
-SINGLE_NODE = {
-    "pod_spec_config": {"node_selector": {"kubernetes.io/hostname": "kde04.idies.jhu.edu"}},
-    "job_spec_config": {"ttl_seconds_after_finished": 3600},
-}
-MULTI_NODE = {
-    "pod_spec_config": {
-        "affinity": {
-            "node_affinity": {
-                "required_during_scheduling_ignored_during_execution": {
-                    "node_selector_terms": [
-                        {
-                            "match_expressions": [
-                                {
-                                    "key": "kubernetes.io/hostname",
-                                    "operator": "In",
-                                    "values": ["a", "b"],
-                                }
-                            ]
-                        }
-                    ]
-                }
-            }
-        }
-    },
-    "job_spec_config": {"ttl_seconds_after_finished": 3600},
-}
+# The exact values the deployment sets: the TypeScript side tests its builder against this file.
+EXAMPLES = json.loads((Path(__file__).parent / "k8s_job_config_examples.json").read_text())
+SINGLE_NODE = EXAMPLES["single_node"]["config"]
+MULTI_NODE = EXAMPLES["multi_node"]["config"]
+UNPINNED = EXAMPLES["unpinned"]["config"]
 
 # Runs in a fresh interpreter so imqcam.k8s.K8S_JOB_TAGS is computed from the given env, exactly
 # as in the code server / run pod / step pod. Reports the normalized (string) tags Dagster holds
@@ -121,6 +101,15 @@ def test_every_job_and_op_carries_the_configured_tag(run_python, k8s_config):
                 ["a", "b"],
             ), label
     assert len(labels) == 2 * (1 + 2 + 2)
+
+
+def test_unpinned_stack_still_cleans_up_finished_jobs(run_python):
+    dumped = _dump_tags(run_python, {K8S_JOB_CONFIG_ENV_VAR: json.dumps(UNPINNED)})
+    for label, tags in _all_tag_sets(dumped):
+        v1_job = _v1_job(tags)
+        assert v1_job.spec.ttl_seconds_after_finished == 900, label
+        assert v1_job.spec.template.spec.node_selector is None, label
+        assert v1_job.spec.template.spec.affinity is None, label
 
 
 @pytest.mark.parametrize("value", [None, "", "   "], ids=["unset", "empty", "blank"])
