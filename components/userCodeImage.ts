@@ -38,6 +38,8 @@ export class UserCodeImage extends pulumi.ComponentResource {
                 platform: IMAGE_PLATFORM,
                 args: { DAGSTER_VERSION: args.dagsterVersion },
             },
+            // A preview (in code review too) neither builds nor pushes; the digest shows as unknown.
+            buildOnPreview: false,
             registry: registry.username && registry.password
                 ? { server: registry.server, username: registry.username, password: registry.password }
                 : undefined,

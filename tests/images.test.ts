@@ -28,6 +28,7 @@ describe("user-code images", () => {
             platform: "linux/amd64",
             args: { DAGSTER_VERSION: "1.13.27" },
         });
+        assert.strictEqual(inputs.buildOnPreview, false);
         assert.strictEqual(inputs.registry.server, "docker.io");
         assert.strictEqual(inputs.registry.username, "openmsi");
         // A nested secret makes the whole top-level input secret.
