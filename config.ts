@@ -4,7 +4,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { ConfigReader, Json, Problem } from "./configReader";
 import * as rules from "./rules";
+
+export { Problem };
 
 export const PROJECT = "imqcam-dagster";
 
@@ -75,8 +78,6 @@ const KEYS = [
     "registry", "registryPassword", "celeryWorkerReplicas", "finishedJobTtlSeconds",
     "postgresqlVolume", "rabbitmqVolume",
 ] as const;
-
-export interface Problem { key: string; problem: string; fix: string }
 
 /** Bad configuration; raised before any resource is registered. */
 export class ConfigError extends pulumi.RunError {
@@ -154,38 +155,8 @@ export function parseSettings(
     };
 }
 
-type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
-
-/** Walks the raw configuration and collects problems instead of stopping at the first. */
-class Reader {
-    readonly problems: Problem[] = [];
-
-    constructor(private readonly raw: Record<string, string>) {}
-
-    report(key: string, problem: string, fix: string): void {
-        this.problems.push({ key, problem, fix });
-    }
-
-    string(key: string, rule: rules.Rule, example: string): string | undefined {
-        const value = this.raw[key];
-        if (value === undefined || value === "") {
-            this.report(key, "is not set", `pulumi config set ${key} ${example}`);
-            return undefined;
-        }
-        return this.check(key, value, rule, `pulumi config set ${key} ${example}`);
-    }
-
-    integer(key: string, min: number, max: number, example: number, why?: string): number | undefined {
-        const value = this.raw[key];
-        const n = Number(value);
-        if (value === undefined || !/^-?[0-9]+$/.test(value.trim()) || n < min || n > max) {
-            const shown = value === undefined ? "is not set" : `"${value}" is not a whole number from ${min} to ${max}`;
-            this.report(key, why ? `${shown}: ${why}` : shown, `pulumi config set ${key} ${example}`);
-            return undefined;
-        }
-        return n;
-    }
-
+/** The project's settings, read field by field (configReader.ts has the building blocks). */
+class Reader extends ConfigReader {
     nodeHostnames(): string[] {
         const value = this.raw["nodeHostname"];
         const fix = "pulumi config set nodeHostname kde04.idies.jhu.edu  (or --path 'nodeHostname[0]' for a list)";
@@ -356,58 +327,6 @@ class Reader {
         return size ? { size, storageClass } : undefined;
     }
 
-    // --- building blocks
-
-    private json(key: string, value: string): Json | undefined {
-        try {
-            return JSON.parse(value) as Json;
-        } catch {
-            this.report(key, "is not valid structured configuration (JSON)", `pulumi config set --path '${key}...' <value> for each field`);
-            return undefined;
-        }
-    }
-
-    /** An object with only the allowed keys (any keys when `allowed` is undefined). */
-    private object(key: string, allowed: string[] | undefined, fix: string, given?: Json): Record<string, Json> | undefined {
-        const value = given !== undefined ? given : this.raw[key] === undefined ? undefined : this.json(key, this.raw[key]);
-        if (value === undefined) {
-            this.report(key, "is not set", fix);
-            return undefined;
-        }
-        if (value === null || typeof value !== "object" || Array.isArray(value)) {
-            this.report(key, "is not an object of named fields", fix);
-            return undefined;
-        }
-        for (const k of Object.keys(value)) {
-            if (allowed && !allowed.includes(k)) {
-                this.report(`${key}.${k}`, `is not a known field (known: ${allowed.join(", ")})`, `pulumi config rm --path '${key}.${k}'`);
-            }
-        }
-        return value;
-    }
-
-    private requiredString(o: Record<string, Json>, key: string, field: string, rule: rules.Rule, example: string): string | undefined {
-        const value = o[field];
-        const fix = `pulumi config set --path '${key}.${field}' ${example}`;
-        if (value === undefined || value === null || value === "") {
-            this.report(`${key}.${field}`, "is not set", fix);
-            return undefined;
-        }
-        return this.check(`${key}.${field}`, String(value), rule, fix);
-    }
-
-    private optionalString<D extends string | undefined>(o: Record<string, Json>, key: string, field: string, rule: rules.Rule, fallback: D): string | D {
-        const value = o[field];
-        if (value === undefined || value === null) return fallback;
-        return this.check(`${key}.${field}`, String(value), rule, `pulumi config set --path '${key}.${field}' ${fallback ?? "<value>"}`) ?? fallback;
-    }
-
-    private check(key: string, value: string, rule: rules.Rule, fix: string): string | undefined {
-        const problem = rule(value);
-        if (problem === undefined) return value;
-        this.report(key, `"${value}" ${problem}`, fix);
-        return undefined;
-    }
 }
 
 /** A build context: a relative folder with a Dockerfile, so builds are the same on every machine. */
