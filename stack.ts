@@ -2,18 +2,24 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Settings } from "./config";
-import { ChartCredentials } from "./components/credentials";
+import { ChartCredentials, RABBITMQ_USER } from "./components/credentials";
 import { DagsterRelease } from "./components/dagsterRelease";
 import { DataVolumes } from "./components/dataVolumes";
 import { EnvSecrets } from "./components/envSecrets";
 import { ImagePullSecret } from "./components/imagePullSecret";
 import { IoVolume } from "./components/ioVolume";
+import { RabbitMqBroker } from "./components/rabbitmq";
 import { UserCodeImage } from "./components/userCodeImage";
 
 /** The Helm release name; the chart derives every object name from it. */
 export const RELEASE_NAME = "dagster";
 /** The IO volume and its claim, named as in the manual deployment so its data is adopted. */
 export const IO_VOLUME_NAME = "imqcam-dagster-io-data";
+/** The claim the chart's PostgreSQL StatefulSet would make, so the manual deployment's run history is adopted. */
+export const POSTGRESQL_CLAIM_NAME = `data-${RELEASE_NAME}-postgresql-0`;
+export const RABBITMQ_CLAIM_NAME = `${RELEASE_NAME}-rabbitmq-data`;
+/** The broker's Service, where Celery's broker URL points. */
+export const BROKER_NAME = `${RELEASE_NAME}-rabbitmq`;
 const WEBSERVER_LOCAL_PORT = 9000;
 
 export interface StackOutputs {
@@ -40,13 +46,16 @@ export function deployDagster(settings: Settings): StackOutputs {
     // 3. Storage that outlives the release: the IO volume, the database's and the broker's data.
     const ioVolume = new IoVolume("io-volume", { namespace, name: IO_VOLUME_NAME, volume: settings.ioVolume });
     const dataVolumes = new DataVolumes("data-volumes", {
-        namespace, releaseName: RELEASE_NAME,
-        postgresql: settings.postgresqlVolume, rabbitmq: settings.rabbitmqVolume,
+        namespace,
+        postgresql: { name: POSTGRESQL_CLAIM_NAME, settings: settings.postgresqlVolume },
+        rabbitmq: { name: RABBITMQ_CLAIM_NAME, settings: settings.rabbitmqVolume },
     });
 
     // 4. Secrets: the user's, the chart's generated credentials, and registry pull access.
     const envSecrets = new EnvSecrets("env-secrets", { namespace, secrets: settings.envSecrets });
-    const credentials = new ChartCredentials("chart-credentials", { namespace, releaseName: RELEASE_NAME });
+    const credentials = new ChartCredentials("chart-credentials", {
+        namespace, releaseName: RELEASE_NAME, brokerHost: BROKER_NAME,
+    });
     const { registry } = settings;
     const pullSecret = registry.private && registry.username && registry.password
         ? new ImagePullSecret("image-pull-secret", {
@@ -54,7 +63,13 @@ export function deployDagster(settings: Settings): StackOutputs {
         })
         : undefined;
 
-    // 5. Dagster itself, told where everything above is by name only.
+    // 5. The Celery broker, with its password from the credentials Secret.
+    const broker = new RabbitMqBroker("rabbitmq", {
+        namespace, name: BROKER_NAME, username: RABBITMQ_USER, nodeHostnames: settings.nodeHostnames,
+        credentialsSecretName: credentials.rabbitmqSecretName, claimName: dataVolumes.rabbitmqClaimName,
+    });
+
+    // 6. Dagster itself, told where everything above is by name only.
     const release = new DagsterRelease("dagster", {
         namespace,
         releaseName: RELEASE_NAME,
@@ -72,10 +87,9 @@ export function deployDagster(settings: Settings): StackOutputs {
             envSecretNames: envSecrets.names,
             imagePullSecretNames: pullSecret ? [pullSecret.name] : [],
             postgresql: { secretName: credentials.postgresqlSecretName, claimName: dataVolumes.postgresqlClaimName },
-            rabbitmq: { secretName: credentials.rabbitmqSecretName, claimName: dataVolumes.rabbitmqClaimName },
             celeryConfigSecretName: credentials.celeryConfigSecretName,
         }),
-        dependsOn: [ioVolume, dataVolumes, envSecrets, credentials, ...(pullSecret ? [pullSecret] : [])],
+        dependsOn: [ioVolume, dataVolumes, envSecrets, credentials, broker, ...(pullSecret ? [pullSecret] : [])],
     });
 
     return {

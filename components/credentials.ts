@@ -1,17 +1,22 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { RABBITMQ_USER } from "./values";
+import { AMQP_PORT } from "./rabbitmq";
+
+/** The broker's user; fixed, because the retained broker data was created with it. */
+export const RABBITMQ_USER = "dagster";
 
 export interface ChartCredentialsArgs {
     namespace: pulumi.Input<string>;
-    /** The Helm release name: the broker's Service is `<release>-rabbitmq`. */
+    /** The Helm release name: the Secrets are `<release>-...`. */
     releaseName: string;
+    /** The broker's Service, for the Celery broker URL. */
+    brokerHost: string;
 }
 
 /**
- * Generated passwords for PostgreSQL and RabbitMQ, and the three Secrets the chart reads them
- * from (it is told their names, never their values). The generated values are protected so that
+ * Generated passwords for PostgreSQL and RabbitMQ, and the Secrets the chart and the broker
+ * read them from (the chart is told their names, never their values). The generated values are protected so that
  * `pulumi destroy --exclude-protected` followed by `pulumi up` brings back the same
  * credentials: the retained database only accepts the password it was created with.
  */
@@ -30,7 +35,6 @@ export class ChartCredentials extends pulumi.ComponentResource {
         const postgresqlPassword = password("postgresql-password");
         const postgresqlAdminPassword = password("postgresql-postgres-password");
         const rabbitmqPassword = password("rabbitmq-password");
-        const erlangCookie = password("rabbitmq-erlang-cookie");
 
         const secret = (id: string, stringData: Record<string, pulumi.Input<string>>) =>
             new k8s.core.v1.Secret(`${name}-${id}`, {
@@ -47,11 +51,10 @@ export class ChartCredentials extends pulumi.ComponentResource {
         });
         const rabbitmq = secret("rabbitmq-credentials", {
             "rabbitmq-password": rabbitmqPassword,
-            "rabbitmq-erlang-cookie": erlangCookie,
         });
         const celeryConfig = secret("celery-config", {
             DAGSTER_CELERY_BROKER_URL: pulumi.secret(pulumi.interpolate
-                `pyamqp://${RABBITMQ_USER}:${rabbitmqPassword}@${args.releaseName}-rabbitmq:5672//`),
+                `pyamqp://${RABBITMQ_USER}:${rabbitmqPassword}@${args.brokerHost}:${AMQP_PORT}//`),
             DAGSTER_CELERY_BACKEND_URL: "rpc://",
         });
 

@@ -2,20 +2,23 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DataVolumeSettings } from "../config";
 
+export interface DataClaim {
+    /** The claim's name; it never changes, so a redeploy finds the same data. */
+    name: string;
+    settings: DataVolumeSettings;
+}
+
 export interface DataVolumesArgs {
     namespace: pulumi.Input<string>;
-    /** The Helm release name: the chart's StatefulSets are `<release>-postgresql|rabbitmq`. */
-    releaseName: string;
-    postgresql: DataVolumeSettings;
-    rabbitmq: DataVolumeSettings;
+    postgresql: DataClaim;
+    rabbitmq: DataClaim;
 }
 
 /**
  * The claims behind PostgreSQL (run history) and RabbitMQ (broker queues). The program owns
- * them, rather than the StatefulSets' claim templates, so that they are protected: they outlive
- * `pulumi destroy --exclude-protected` and a Helm uninstall, and a change that would replace them
- * (a new storage class) fails instead of dropping data. Their names are the ones the
- * StatefulSets would claim, so the manual deployment's data is adopted as it is.
+ * them, rather than StatefulSet claim templates, so that they are protected: they outlive
+ * `pulumi destroy --exclude-protected` and a Helm uninstall, and a change that would replace
+ * them (a new storage class) fails instead of dropping data.
  */
 export class DataVolumes extends pulumi.ComponentResource {
     public readonly postgresqlClaimName: pulumi.Output<string>;
@@ -23,13 +26,13 @@ export class DataVolumes extends pulumi.ComponentResource {
 
     constructor(name: string, args: DataVolumesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("imqcam-dagster:index:DataVolumes", name, {}, opts);
-        const claim = (service: string, settings: DataVolumeSettings) =>
+        const claim = (service: string, { name: claimName, settings }: DataClaim) =>
             new k8s.core.v1.PersistentVolumeClaim(`${name}-${service}`, {
                 metadata: {
-                    name: `data-${args.releaseName}-${service}-0`,
+                    name: claimName,
                     namespace: args.namespace,
-                    // Node-local classes bind only when the pod is scheduled, which happens in
-                    // the Helm release after this claim: waiting here for Bound would deadlock.
+                    // Node-local classes bind only when the pod is scheduled, which happens after
+                    // this claim is created: waiting here for Bound would deadlock.
                     annotations: { "pulumi.com/skipAwait": "true" },
                 },
                 spec: {

@@ -1,8 +1,6 @@
-// Every image the chart runs besides user code, pinned to a tag that is pullable today.
-// Bitnami withdrew its free versioned images in 2025 (dagster issue 31388): RabbitMQ comes
-// from the frozen `bitnamilegacy` copies, and the init container that fixes the broker
-// volume's permissions uses a current Debian release instead of the end-of-life
-// `bitnami/minideb:stretch` (it runs bash, chown, find and xargs).
+// Every image Dagster's pods run besides user code, pinned to a tag that is pullable today.
+// Bitnami withdrew its free versioned images in 2025 (dagster issue 31388), so nothing here
+// comes from Bitnami: the broker uses the official RabbitMQ image (components/rabbitmq.ts).
 
 const pullPolicy = "IfNotPresent";
 
@@ -15,6 +13,5 @@ export const BUSYBOX = { repository: "docker.io/library/busybox", tag: "1.36.1",
 /** The database, and the chart's `pg_isready` init containers. */
 export const POSTGRESQL = { registry: "docker.io", repository: "library/postgres", tag: "14.6", pullPolicy };
 
-export const RABBITMQ = { registry: "docker.io", repository: "bitnamilegacy/rabbitmq", tag: "3.8.12", pullPolicy };
-
-export const VOLUME_PERMISSIONS = { registry: "docker.io", repository: "library/debian", tag: "12.11-slim", pullPolicy };
+/** The Celery broker. */
+export const RABBITMQ = "docker.io/library/rabbitmq:3.13.7";

@@ -10,10 +10,9 @@ export const CELERY_QUEUE = "dagster";
 /** Environment variables through which the deployment tells a code location how it runs. */
 export const IO_MOUNT_PATH_ENV = "IMQCAM_IO_MOUNT_PATH";
 export const K8S_JOB_CONFIG_ENV = "IMQCAM_K8S_JOB_CONFIG";
-/** Database and broker user names; fixed, because retained data was created with them. */
+/** Database user and database; fixed, because retained data was created with them. */
 export const POSTGRESQL_USER = "dagster";
 export const POSTGRESQL_DATABASE = "dagster";
-export const RABBITMQ_USER = "dagster";
 const IO_VOLUME = "io-data";
 
 export interface CodeLocationValues {
@@ -37,7 +36,6 @@ export interface ReleaseValuesArgs {
     envSecretNames: readonly string[];
     imagePullSecretNames: readonly string[];
     postgresql: { secretName: string; claimName: string };
-    rabbitmq: { secretName: string; claimName: string };
     celeryConfigSecretName: string;
 }
 
@@ -99,20 +97,9 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
                 },
             },
         },
-        rabbitmq: {
-            enabled: true,
-            image: images.RABBITMQ,
-            rabbitmq: {
-                username: RABBITMQ_USER,
-                password: "",
-                existingPasswordSecret: a.rabbitmq.secretName,
-                existingErlangSecret: a.rabbitmq.secretName,
-            },
-            persistence: { enabled: true, existingClaim: a.rabbitmq.claimName },
-            // Dagster's schema requires this init container to stay enabled.
-            volumePermissions: { enabled: true, image: images.VOLUME_PERMISSIONS },
-            ...placement,
-        },
+        // The broker runs outside the chart (components/rabbitmq.ts); the chart only reads
+        // its URL from the Secret named in global.celeryConfigSecretName.
+        rabbitmq: { enabled: false },
         postgresql: {
             enabled: true,
             image: images.POSTGRESQL,

@@ -180,6 +180,8 @@ export const T = {
     pv: "kubernetes:core/v1:PersistentVolume",
     pvc: "kubernetes:core/v1:PersistentVolumeClaim",
     secret: "kubernetes:core/v1:Secret",
+    service: "kubernetes:core/v1:Service",
+    statefulSet: "kubernetes:apps/v1:StatefulSet",
     release: "kubernetes:helm.sh/v3:Release",
     image: "docker:index/image:Image",
     password: "random:index/randomPassword:RandomPassword",

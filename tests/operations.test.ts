@@ -22,7 +22,6 @@ describe("operations", () => {
             `${T.pvc} io-volume`,
             `${T.password} chart-credentials-postgresql-password`,
             `${T.password} chart-credentials-postgresql-postgres-password`,
-            `${T.password} chart-credentials-rabbitmq-erlang-cookie`,
             `${T.password} chart-credentials-rabbitmq-password`,
         ].sort());
     });
@@ -31,7 +30,7 @@ describe("operations", () => {
         const first = await kde04();
         const again = await kde04();
         const claims = (run: Run) => ofType(run, T.pvc).map((c) => (c.inputs.metadata as any).name).sort();
-        assert.deepStrictEqual(claims(first), ["data-dagster-postgresql-0", "data-dagster-rabbitmq-0", "imqcam-dagster-io-data"]);
+        assert.deepStrictEqual(claims(first), ["dagster-rabbitmq-data", "data-dagster-postgresql-0", "imqcam-dagster-io-data"]);
         assert.deepStrictEqual(claims(again), claims(first));
         // The password the database reads is the protected generated value itself, which
         // `destroy --exclude-protected` keeps in state: nothing derives it from run-time input.
@@ -81,7 +80,8 @@ describe("operations", () => {
         const v = values(run);
         const nodes = ["kde04.idies.jhu.edu", "kde05.idies.jhu.edu"];
         for (const target of [v.dagsterWebserver, v.dagsterDaemon, v["dagster-user-deployments"].deployments[0],
-            v.runLauncher.config.celeryK8sRunLauncher, v.postgresql.master, v.rabbitmq]) {
+            v.runLauncher.config.celeryK8sRunLauncher, v.postgresql.master,
+            (unwrap(one(run, T.statefulSet, "rabbitmq").inputs) as any).spec.template.spec]) {
             assert.deepStrictEqual(target.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
                 .nodeSelectorTerms[0].matchExpressions[0].values, nodes);
             assert.strictEqual(target.nodeSelector, undefined);

@@ -1,6 +1,5 @@
 // The whole program for the production stack, under mocks: what would reach the engine.
 import * as assert from "assert";
-import { RELEASE_NAME } from "../stack";
 import { one, ofType, promiseOf, Run, runProgram, T, unwrap, isSecretValue } from "../scripts/mockProgram";
 import { KDE04_SECRETS } from "./fixtures";
 
@@ -35,15 +34,16 @@ describe("kde04 stack under mocks", () => {
             `${T.secret} globus-compute-creds`,
             `${T.password} chart-credentials-postgresql-password`,
             `${T.password} chart-credentials-postgresql-postgres-password`,
-            `${T.password} chart-credentials-rabbitmq-erlang-cookie`,
             `${T.password} chart-credentials-rabbitmq-password`,
+            `${T.service} rabbitmq`,
+            `${T.statefulSet} rabbitmq`,
         ].sort());
     });
 
     it("puts every namespaced object in the configured namespace", () => {
         assert.strictEqual((one(run, T.namespace).inputs.metadata as any).name, NAMESPACE);
-        const namespaced = run.resources.filter((r) => [T.pvc, T.secret].includes(r.type));
-        assert.ok(namespaced.length >= 8);
+        const namespaced = run.resources.filter((r) => [T.pvc, T.secret, T.service, T.statefulSet].includes(r.type));
+        assert.strictEqual(namespaced.length, 10);
         for (const r of namespaced) assert.strictEqual((unwrap(r.inputs) as any).metadata.namespace, NAMESPACE, r.name);
         assert.strictEqual(one(run, T.release).inputs.namespace, NAMESPACE);
     });
@@ -67,11 +67,12 @@ describe("kde04 stack under mocks", () => {
         assert.ok(one(run, T.pv).protect && one(run, T.pvc, "io-volume").protect);
     });
 
-    it("keeps the database and broker data on protected claims named as the StatefulSets claim them", () => {
+    it("keeps the database and broker data on protected claims with fixed names", () => {
+        const names: Record<string, string> = { postgresql: "data-dagster-postgresql-0", rabbitmq: "dagster-rabbitmq-data" };
         for (const service of ["postgresql", "rabbitmq"]) {
             const claim = one(run, T.pvc, `data-volumes-${service}`);
             const inputs = unwrap(claim.inputs) as any;
-            assert.strictEqual(inputs.metadata.name, `data-${RELEASE_NAME}-${service}-0`);
+            assert.strictEqual(inputs.metadata.name, names[service]);
             assert.deepStrictEqual(inputs.spec, {
                 accessModes: ["ReadWriteOnce"], storageClassName: "local-storage-kde04",
                 resources: { requests: { storage: "100Gi" } },
@@ -104,6 +105,9 @@ describe("kde04 stack under mocks", () => {
         assert.ok(isSecretValue(pg.inputs.stringData));
         assert.deepStrictEqual(Object.keys(unwrap(pg.inputs.stringData) as object).sort(),
             ["postgresql-password", "postgresql-postgres-password"]);
+        const mq = one(run, T.secret, "chart-credentials-rabbitmq-credentials");
+        assert.ok(isSecretValue(mq.inputs.stringData));
+        assert.deepStrictEqual(Object.keys(unwrap(mq.inputs.stringData) as object), ["rabbitmq-password"]);
         const celery = unwrap(one(run, T.secret, "chart-credentials-celery-config").inputs.stringData) as any;
         const mqPassword = (unwrap(one(run, T.secret, "chart-credentials-rabbitmq-credentials").inputs.stringData) as any)["rabbitmq-password"];
         assert.strictEqual(celery.DAGSTER_CELERY_BROKER_URL, `pyamqp://dagster:${mqPassword}@dagster-rabbitmq:5672//`);
@@ -127,7 +131,7 @@ describe("kde04 stack under mocks", () => {
         const release = one(run, T.release);
         assert.ok(!isSecretValue(release.inputs.values), "values must not be secret");
         const text = JSON.stringify(release.inputs);
-        assert.strictEqual(run.secretValues.length, 9, "4 generated passwords, the registry password, 4 envSecrets values");
+        assert.strictEqual(run.secretValues.length, 8, "3 generated passwords, the registry password, 4 envSecrets values");
         for (const secret of run.secretValues) assert.ok(!text.includes(secret), `a secret value reached the Release`);
         assert.ok(!/"test"/.test(text), "no chart default password");
     });
@@ -139,6 +143,7 @@ describe("kde04 stack under mocks", () => {
             [T.secret, "chart-credentials-postgresql-credentials"], [T.secret, "chart-credentials-rabbitmq-credentials"],
             [T.secret, "chart-credentials-celery-config"], [T.pvc, "io-volume"],
             [T.pvc, "data-volumes-postgresql"], [T.pvc, "data-volumes-rabbitmq"],
+            [T.statefulSet, "rabbitmq"], [T.service, "rabbitmq"],
         ]) {
             assert.ok(deps.has(urnOf(type, name)), `Release must depend on ${name}`);
         }
@@ -160,7 +165,29 @@ describe("kde04 stack under mocks", () => {
         assert.deepStrictEqual(v.runLauncher.config.celeryK8sRunLauncher.nodeSelector, selector);
         assert.deepStrictEqual(v.postgresql.master.nodeSelector, selector);
         assert.strictEqual(v.postgresql.nodeSelector, undefined, "the Bitnami subchart ignores postgresql.nodeSelector");
-        assert.deepStrictEqual(v.rabbitmq.nodeSelector, selector);
+        const broker = unwrap(one(run, T.statefulSet, "rabbitmq").inputs) as any;
+        assert.deepStrictEqual(broker.spec.template.spec.nodeSelector, selector);
+    });
+
+    it("runs the broker from the official image with its password from the credentials Secret", () => {
+        const broker = unwrap(one(run, T.statefulSet, "rabbitmq").inputs) as any;
+        assert.strictEqual(broker.metadata.name, "dagster-rabbitmq");
+        const pod = broker.spec.template.spec;
+        const container = pod.containers[0];
+        assert.strictEqual(container.image, "docker.io/library/rabbitmq:3.13.7");
+        assert.deepStrictEqual(container.env, [
+            { name: "RABBITMQ_DEFAULT_USER", value: "dagster" },
+            { name: "RABBITMQ_DEFAULT_PASS", valueFrom: { secretKeyRef: { name: "dagster-rabbitmq-credentials", key: "rabbitmq-password" } } },
+        ]);
+        assert.deepStrictEqual(pod.volumes, [{ name: "data", persistentVolumeClaim: { claimName: "dagster-rabbitmq-data" } }]);
+        assert.deepStrictEqual(container.volumeMounts, [{ name: "data", mountPath: "/var/lib/rabbitmq" }]);
+        assert.strictEqual(broker.spec.replicas, 1);
+        // The broker URL's host is this Service.
+        const service = unwrap(one(run, T.service, "rabbitmq").inputs) as any;
+        assert.strictEqual(service.metadata.name, "dagster-rabbitmq");
+        assert.deepStrictEqual(service.spec.ports, [{ name: "amqp", port: 5672, targetPort: "amqp" }]);
+        assert.deepStrictEqual(service.spec.selector, broker.spec.template.metadata.labels);
+        assert.strictEqual(broker.spec.serviceName, "dagster-rabbitmq");
     });
 
     it("tells code servers and run/step pods the IO path and the Job placement and TTL", () => {

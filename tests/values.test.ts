@@ -16,7 +16,6 @@ const args = (patch: Partial<ReleaseValuesArgs> = {}): ReleaseValuesArgs => ({
     envSecretNames: ["creds-1234"],
     imagePullSecretNames: [],
     postgresql: { secretName: "pg-secret", claimName: "pg-claim" },
-    rabbitmq: { secretName: "mq-secret", claimName: "mq-claim" },
     celeryConfigSecretName: "celery-secret",
     ...patch,
 });
@@ -64,7 +63,8 @@ describe("buildReleaseValues", () => {
         const v = buildReleaseValues(args({ celeryWorkerReplicas: 3 })) as any;
         assert.strictEqual(v.runLauncher.type, "CeleryK8sRunLauncher");
         assert.deepStrictEqual(v.runLauncher.config.celeryK8sRunLauncher.workerQueues, [{ name: "dagster", replicaCount: 3 }]);
-        assert.strictEqual(v.rabbitmq.enabled, true);
+        // The broker runs outside the chart; the chart's own would need its password in values.
+        assert.deepStrictEqual(v.rabbitmq, { enabled: false });
         assert.deepStrictEqual(v.telemetry, { enabled: false });
     });
 
@@ -102,11 +102,7 @@ describe("buildReleaseValues", () => {
         assert.deepStrictEqual(v.global, { postgresqlSecretName: "pg-secret", celeryConfigSecretName: "celery-secret" });
         assert.strictEqual(v.postgresql.existingSecret, "pg-secret");
         assert.strictEqual(v.postgresql.postgresqlPassword, "");
-        assert.strictEqual(v.rabbitmq.rabbitmq.password, "");
-        assert.strictEqual(v.rabbitmq.rabbitmq.existingPasswordSecret, "mq-secret");
-        assert.strictEqual(v.rabbitmq.rabbitmq.existingErlangSecret, "mq-secret");
         assert.deepStrictEqual(v.postgresql.persistence, { enabled: true, existingClaim: "pg-claim" });
-        assert.deepStrictEqual(v.rabbitmq.persistence, { enabled: true, existingClaim: "mq-claim" });
     });
 
     it("pins every image to an explicit tag or digest, none of them latest or a withdrawn Bitnami image", () => {
@@ -118,7 +114,8 @@ describe("buildReleaseValues", () => {
             }
         };
         walk(buildReleaseValues(args()));
-        assert.ok(images.length >= 8, `found ${images.length} images`);
+        // busybox, webserver, daemon, user code, Celery workers, PostgreSQL.
+        assert.strictEqual(images.length, 6, `found ${images.length} images`);
         for (const image of images) {
             assert.ok(image.digest || (image.tag && image.tag !== "latest"), JSON.stringify(image));
             assert.ok(!String(image.repository).startsWith("bitnami/"), `withdrawn image ${image.repository}`);
@@ -136,7 +133,7 @@ describe("buildReleaseValues", () => {
         const v = buildReleaseValues(args({ nodeHostnames: ["n1", "n2"] })) as any;
         const expected = podPlacement(["n1", "n2"]).affinity;
         for (const target of [v.dagsterWebserver, v.dagsterDaemon, v["dagster-user-deployments"].deployments[0],
-            v.runLauncher.config.celeryK8sRunLauncher, v.postgresql.master, v.rabbitmq]) {
+            v.runLauncher.config.celeryK8sRunLauncher, v.postgresql.master]) {
             assert.deepStrictEqual(target.affinity, expected);
             assert.strictEqual(target.nodeSelector, undefined);
         }
