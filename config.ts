@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
 import { ConfigReader, Json, Problem } from "./configReader";
 import * as rules from "./rules";
 
@@ -98,7 +99,34 @@ export function loadSettings(projectDir: string = process.cwd()): Settings {
     for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
         if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
     }
-    return parseSettings(raw, (key) => isConfigSecret(prefix + key), projectDir);
+    const stackFile = path.join(projectDir, `Pulumi.${pulumi.getStack()}.yaml`);
+    const plainText = fs.existsSync(stackFile) ? plainTextSecrets(fs.readFileSync(stackFile, "utf8")) : [];
+    return parseSettings(raw, (key) => isConfigSecret(prefix + key), projectDir, plainText);
+}
+
+/** Keys whose every value must be encrypted in the stack file. */
+const SECRET_KEYS = ["envSecrets", "registryPassword"];
+
+/**
+ * Paths of secret settings written in clear text in a stack file. The CLI marks a whole key
+ * secret once any of its values is, so `pulumi config set --path 'envSecrets.a.B' v` without
+ * --secret leaves that one value readable in a committed file: only the file itself tells.
+ */
+export function plainTextSecrets(stackFileText: string): string[] {
+    const config = (yaml.load(stackFileText) as { config?: Record<string, unknown> } | undefined)?.config ?? {};
+    const found: string[] = [];
+    const walk = (value: unknown, at: string): void => {
+        if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${at}[${i}]`));
+        else if (value !== null && typeof value === "object") {
+            if ("secure" in value) return;
+            for (const [k, v] of Object.entries(value)) walk(v, `${at}.${k}`);
+        } else found.push(at);
+    };
+    for (const key of SECRET_KEYS) {
+        const value = config[`${PROJECT}:${key}`];
+        if (value !== undefined) walk(value, key);
+    }
+    return found;
 }
 
 // Whether a key was set with --secret: the CLI passes the list, the SDK keeps the reader internal.
@@ -115,8 +143,13 @@ export function parseSettings(
     raw: Record<string, string>,
     isSecret: (key: string) => boolean,
     projectDir: string,
+    plainTextInStackFile: string[] = [],
 ): Settings {
     const p = new Reader(raw);
+    for (const key of plainTextInStackFile) {
+        p.report(key, "is written in clear text in the stack file; it must be encrypted",
+            `pulumi config set --secret --path '${key}' <value>`);
+    }
     for (const key of Object.keys(raw)) {
         if (!(KEYS as readonly string[]).includes(key)) {
             p.report(key, `is not a setting of this program (known settings: ${KEYS.join(", ")})`,

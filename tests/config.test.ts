@@ -1,7 +1,8 @@
 // Bad configuration fails before any resource is registered, naming the key, what is wrong
 // and the command that fixes it.
 import * as assert from "assert";
-import { ConfigError } from "../config";
+import { ConfigError, parseSettings, plainTextSecrets } from "../config";
+import { stackConfig, REPO_ROOT } from "../scripts/stackConfig";
 import { BAD_INPUTS, withSecrets } from "./configCases";
 import { runProgram } from "../scripts/mockProgram";
 import { KDE04_SECRETS } from "./fixtures";
@@ -34,6 +35,36 @@ describe("configuration validation", () => {
         }) });
         assert.ok(run.error instanceof ConfigError);
         assert.ok(!run.error.message.includes("s3cr3t-value-8842"));
+    });
+
+    it("finds secret values written in clear text in a stack file", () => {
+        const stackFile = [
+            "config:",
+            "  imqcam-dagster:registryPassword:",
+            "    secure: v1:abc",
+            "  imqcam-dagster:envSecrets:",
+            "    girder-connection-info:",
+            "      GIRDER_API_KEY:",
+            "        secure: v1:def",
+            "      GIRDER_API_URL: https://girder.example/api",
+            "  imqcam-dagster:namespace: imqcam-dagster",
+        ].join("\n");
+        assert.deepStrictEqual(plainTextSecrets(stackFile), ["envSecrets.girder-connection-info.GIRDER_API_URL"]);
+        assert.deepStrictEqual(plainTextSecrets("config:\n  imqcam-dagster:registryPassword: hunter2\n"), ["registryPassword"]);
+        assert.deepStrictEqual(plainTextSecrets("config: {}\n"), []);
+    });
+
+    it("rejects a secret value written in clear text in the stack file, though the CLI marks the key secret", () => {
+        const { config, secretKeys } = stackConfig("kde04", KDE04_SECRETS);
+        const raw = Object.fromEntries(Object.entries(config).map(([k, v]) => [k.replace("imqcam-dagster:", ""), v]));
+        const parse = (plain: string[]) => parseSettings(raw, (k) => secretKeys.includes(`imqcam-dagster:${k}`), REPO_ROOT, plain);
+        assert.doesNotThrow(() => parse([]));
+        assert.throws(() => parse(["envSecrets.girder-connection-info.GIRDER_API_URL"]), (e: unknown) => {
+            assert.ok(e instanceof ConfigError);
+            assert.deepStrictEqual(e.problems.map((p) => [p.key, p.fix]), [["envSecrets.girder-connection-info.GIRDER_API_URL",
+                "pulumi config set --secret --path 'envSecrets.girder-connection-info.GIRDER_API_URL' <value>"]]);
+            return true;
+        });
     });
 
     it("accepts the kde04 stack with its secrets", async () => {
