@@ -33,7 +33,8 @@ export interface StackOutputs {
 }
 
 export function deployDagster(settings: Settings): StackOutputs {
-    // 1. The user-code images, built and pushed first: nothing in the cluster waits on a broken build.
+    // 1. The user-code images. The Release waits for their digests, so a broken build stops
+    //    the upgrade before any pod is told to run it.
     const images = settings.codeLocations.map((location) => new UserCodeImage(location.name, {
         location, dagsterVersion: settings.dagsterVersion, registry: settings.registry,
     }));

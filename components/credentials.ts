@@ -16,15 +16,14 @@ export interface ChartCredentialsArgs {
 
 /**
  * Generated passwords for PostgreSQL and RabbitMQ, and the Secrets the chart and the broker
- * read them from (the chart is told their names, never their values). The generated values are protected so that
- * `pulumi destroy --exclude-protected` followed by `pulumi up` brings back the same
- * credentials: the retained database only accepts the password it was created with.
+ * read them from (the chart is told their names, never their values). The generated values
+ * are protected so that `pulumi destroy --exclude-protected` followed by `pulumi up` brings
+ * back the same credentials: the retained data only accepts the password it was created with.
  */
 export class ChartCredentials extends pulumi.ComponentResource {
     public readonly postgresqlSecretName: pulumi.Output<string>;
     public readonly rabbitmqSecretName: pulumi.Output<string>;
     public readonly celeryConfigSecretName: pulumi.Output<string>;
-    public readonly secrets: k8s.core.v1.Secret[];
 
     constructor(name: string, args: ChartCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("imqcam-dagster:index:ChartCredentials", name, {}, opts);
@@ -58,7 +57,6 @@ export class ChartCredentials extends pulumi.ComponentResource {
             DAGSTER_CELERY_BACKEND_URL: "rpc://",
         });
 
-        this.secrets = [postgresql, rabbitmq, celeryConfig];
         this.postgresqlSecretName = postgresql.metadata.name;
         this.rabbitmqSecretName = rabbitmq.metadata.name;
         this.celeryConfigSecretName = celeryConfig.metadata.name;

@@ -15,16 +15,15 @@ export interface EnvSecretsArgs {
 export class EnvSecrets extends pulumi.ComponentResource {
     /** The created Secrets' names, in configuration order. */
     public readonly names: pulumi.Output<string>[];
-    public readonly secrets: k8s.core.v1.Secret[];
 
     constructor(name: string, args: EnvSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("imqcam-dagster:index:EnvSecrets", name, {}, opts);
-        this.secrets = args.secrets.map((s) => new k8s.core.v1.Secret(s.name, {
+        const secrets = args.secrets.map((s) => new k8s.core.v1.Secret(s.name, {
             metadata: { namespace: args.namespace, labels: { "app.kubernetes.io/part-of": "imqcam-dagster" } },
             type: "Opaque",
             stringData: s.data,
         }, { parent: this }));
-        this.names = this.secrets.map((s) => s.metadata.name);
+        this.names = secrets.map((s) => s.metadata.name);
         this.registerOutputs({ names: this.names });
     }
 }

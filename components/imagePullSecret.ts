@@ -14,7 +14,6 @@ export interface ImagePullSecretArgs {
  */
 export class ImagePullSecret extends pulumi.ComponentResource {
     public readonly name: pulumi.Output<string>;
-    public readonly secret: k8s.core.v1.Secret;
 
     constructor(name: string, args: ImagePullSecretArgs, opts?: pulumi.ComponentResourceOptions) {
         super("imqcam-dagster:index:ImagePullSecret", name, {}, opts);
@@ -27,12 +26,12 @@ export class ImagePullSecret extends pulumi.ComponentResource {
                 },
             },
         })));
-        this.secret = new k8s.core.v1.Secret(name, {
+        const secret = new k8s.core.v1.Secret(name, {
             metadata: { namespace: args.namespace },
             type: "kubernetes.io/dockerconfigjson",
             stringData: { ".dockerconfigjson": dockerConfig },
         }, { parent: this });
-        this.name = this.secret.metadata.name;
+        this.name = secret.metadata.name;
         this.registerOutputs({ name: this.name });
     }
 }
