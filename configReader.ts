@@ -35,7 +35,6 @@ export class ConfigReader {
         return n;
     }
 
-
     protected json(key: string, value: string): Json | undefined {
         try {
             return JSON.parse(value) as Json;
