@@ -216,3 +216,20 @@ describe("kde04 stack under mocks", () => {
         assert.match(image, /^docker\.io\/openmsi\/testing_k8s_dagster@sha256:[0-9a-f]{64}$/);
     });
 });
+
+describe("index.ts, the entry point pulumi runs", () => {
+    it("exports the stack outputs of the kde04 deployment", async () => {
+        let exported: Record<string, unknown> = {};
+        const run = await runProgram({ stack: "kde04", overrides: KDE04_SECRETS, program: () => {
+            // The entry point deploys on import, as under `pulumi up`.
+            exported = require("../index");
+            return undefined;
+        } });
+        assert.strictEqual(run.error, undefined);
+        assert.deepStrictEqual(Object.keys(exported).sort(), [
+            "chartVersion", "codeLocationImages", "namespace", "portForwardCommand", "releaseName", "webserverService"]);
+        assert.strictEqual(await promiseOf(exported.portForwardCommand as any),
+            "kubectl -n imqcam-dagster port-forward svc/dagster-dagster-webserver 9000:80");
+        assert.strictEqual(ofType(run, T.release).length, 1, "the entry point deployed the release");
+    });
+});
