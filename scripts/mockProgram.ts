@@ -171,6 +171,17 @@ export function differences(a: unknown, b: unknown, at = ""): string[] {
     return a === b ? [] : [at];
 }
 
+/** The Release's chart values as the program sent them. */
+export function releaseValuesOf(run: Run): Record<string, any> {
+    return unwrap(one(run, T.release).inputs.values) as Record<string, any>;
+}
+
+/** Every input that differs between two evaluations of one program, as `<type> <name><path>`. */
+export function inputChanges(a: Run, b: Run): string[] {
+    return a.resources.flatMap((r, i) =>
+        differences(unwrap(r.inputs), unwrap(b.resources[i].inputs)).map((p) => `${r.type} ${r.name}${p}`));
+}
+
 export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => o.apply(resolve));
 }

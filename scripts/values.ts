@@ -3,7 +3,7 @@
 // mocks, so nothing is built or deployed. Credentials reach the chart only as Secret names,
 // so there is nothing to redact.
 import * as yaml from "js-yaml";
-import { one, runProgram, T, unwrap } from "./mockProgram";
+import { releaseValuesOf, runProgram } from "./mockProgram";
 import { ENCRYPTED_PLACEHOLDER, stackConfig } from "./stackConfig";
 
 /** The values of a stack's Release, exactly as the program passes them under mocks. */
@@ -17,7 +17,7 @@ export async function releaseValues(stack: string): Promise<Record<string, unkno
         overrides: needsPassword ? { registryPassword: { value: ENCRYPTED_PLACEHOLDER, secret: true } } : {},
     });
     if (run.error) throw run.error;
-    return unwrap(one(run, T.release).inputs.values) as Record<string, unknown>;
+    return releaseValuesOf(run);
 }
 
 export function valuesYaml(stack: string, values: Record<string, unknown>): string {

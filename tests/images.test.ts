@@ -2,7 +2,7 @@
 // rolls exactly one code server.
 import * as assert from "assert";
 import { Override } from "../scripts/stackConfig";
-import { differences, isSecretValue, one, ofType, promiseOf, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
+import { inputChanges, isSecretValue, one, ofType, promiseOf, releaseValuesOf, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
 import { KDE04_SECRETS } from "./fixtures";
 
 const example = {
@@ -14,7 +14,7 @@ const TWO_LOCATIONS: Record<string, Override> = {
     codeLocations: { value: [example, { ...example, name: "imqcam-example-2", port: 3031, image: "docker.io/openmsi/second_location" }] },
 };
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
-const deployments = (run: Run) => (unwrap(one(run, T.release).inputs.values) as any)["dagster-user-deployments"].deployments;
+const deployments = (run: Run) => releaseValuesOf(run)["dagster-user-deployments"].deployments;
 
 describe("user-code images", () => {
     it("builds each code location for linux/amd64 with the stack's Dagster version, under a stable tag", async () => {
@@ -40,9 +40,7 @@ describe("user-code images", () => {
         const first = await runProgram({ overrides: KDE04_SECRETS });
         const second = await runProgram({ overrides: KDE04_SECRETS });
         assert.strictEqual(first.resources.length, second.resources.length);
-        for (const [i, r] of first.resources.entries()) {
-            assert.deepStrictEqual(differences(unwrap(r.inputs), unwrap(second.resources[i].inputs)), [], `${r.type} ${r.name}`);
-        }
+        assert.deepStrictEqual(inputChanges(first, second), []);
     });
 
     it("builds two images and two user deployments for two code locations", async () => {
@@ -60,9 +58,7 @@ describe("user-code images", () => {
     it("changes only that code location's image in the whole stack when its digest changes", async () => {
         const before = await runProgram({ overrides: TWO_LOCATIONS, digests: { "imqcam-example-1": digest("1"), "imqcam-example-2": digest("2") } });
         const after = await runProgram({ overrides: TWO_LOCATIONS, digests: { "imqcam-example-1": digest("1"), "imqcam-example-2": digest("3") } });
-        const changed = before.resources.flatMap((r, i) =>
-            differences(unwrap(r.inputs), unwrap(after.resources[i].inputs)).map((p) => `${r.type} ${r.name}${p}`));
-        assert.deepStrictEqual(changed, [
+        assert.deepStrictEqual(inputChanges(before, after), [
             `${T.release} dagster.values.dagster-user-deployments.deployments.1.image.digest`,
         ]);
     });
@@ -75,7 +71,7 @@ describe("user-code images", () => {
         const config = JSON.parse((unwrap(pull.inputs.stringData) as any)[".dockerconfigjson"]);
         assert.deepStrictEqual(config.auths["docker.io"].username, "openmsi");
         assert.strictEqual(Buffer.from(config.auths["docker.io"].auth, "base64").toString(), "openmsi:registry-password-7f3a");
-        const values = unwrap(one(run, T.release).inputs.values) as any;
+        const values = releaseValuesOf(run);
         assert.deepStrictEqual(values.imagePullSecrets, [{ name: "image-pull-secret-5f2c9a1e" }]);
         assert.deepStrictEqual(values["dagster-user-deployments"].imagePullSecrets, [{ name: "image-pull-secret-5f2c9a1e" }]);
         assert.ok(one(run, T.release).dependencies.includes(pull.urn));

@@ -1,14 +1,10 @@
 // Operating the deployment: teardown and redeploy without losing data, upgrades, pinning.
 import * as assert from "assert";
 import { Override } from "../scripts/stackConfig";
-import { differences, one, ofType, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
+import { inputChanges as changes, one, ofType, releaseValuesOf as values, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
 import { KDE04_SECRETS } from "./fixtures";
 
 const kde04 = (overrides: Record<string, Override> = {}) => runProgram({ overrides: { ...KDE04_SECRETS, ...overrides } });
-const values = (run: Run) => unwrap(one(run, T.release).inputs.values) as any;
-/** Every input path that differs between two evaluations, as `<type> <name><path>`. */
-const changes = (a: Run, b: Run) => a.resources.flatMap((r, i) =>
-    differences(unwrap(r.inputs), unwrap(b.resources[i].inputs)).map((p) => `${r.type} ${r.name}${p}`));
 
 describe("operations", () => {
     it("keeps everything that holds data or opens it protected, and nothing that runs", async () => {

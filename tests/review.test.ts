@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { execFileSync } from "child_process";
-import { one, REPO_ROOT, runProgram, T, unwrap } from "../scripts/mockProgram";
+import { releaseValuesOf, REPO_ROOT, runProgram } from "../scripts/mockProgram";
 import { ENCRYPTED_PLACEHOLDER } from "../scripts/stackConfig";
 
 describe("the preview workflow", () => {
@@ -48,7 +48,7 @@ describe("npm run values", () => {
             // As a fresh checkout has it: kde04's registry password not set yet, so a placeholder.
             const run = await runProgram({ stack, overrides: stack === "kde04"
                 ? { registryPassword: { value: ENCRYPTED_PLACEHOLDER, secret: true } } : {} });
-            assert.deepStrictEqual(yaml.load(printed), unwrap(one(run, T.release).inputs.values));
+            assert.deepStrictEqual(yaml.load(printed), releaseValuesOf(run));
         }
     });
 

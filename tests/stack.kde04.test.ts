@@ -1,6 +1,6 @@
 // The whole program for the production stack, under mocks: what would reach the engine.
 import * as assert from "assert";
-import { one, ofType, promiseOf, Run, runProgram, T, unwrap, isSecretValue } from "../scripts/mockProgram";
+import { one, ofType, promiseOf, releaseValuesOf, Run, runProgram, T, unwrap, isSecretValue } from "../scripts/mockProgram";
 import { KDE04_SECRETS } from "./fixtures";
 
 const KDE04 = "kde04.idies.jhu.edu";
@@ -13,7 +13,7 @@ describe("kde04 stack under mocks", () => {
         if (run.error) throw run.error;
     });
 
-    const values = () => unwrap(one(run, T.release).inputs.values) as Record<string, any>;
+    const values = () => releaseValuesOf(run);
     const urnOf = (type: string, name: string) => one(run, type, name).urn;
 
     it("creates exactly the expected resources", () => {

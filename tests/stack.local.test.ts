@@ -3,7 +3,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { one, ofType, Run, runProgram, T, unwrap, REPO_ROOT } from "../scripts/mockProgram";
+import { one, ofType, releaseValuesOf as values, Run, runProgram, T, unwrap, REPO_ROOT } from "../scripts/mockProgram";
 import { KDE04_SECRETS } from "./fixtures";
 
 /** The shape of a values tree: its key paths, with list items collapsed to []. */
@@ -23,7 +23,6 @@ describe("local stack under mocks", () => {
         kde04 = await runProgram({ stack: "kde04", overrides: KDE04_SECRETS });
         if (local.error) throw local.error;
     });
-    const values = (run: Run) => unwrap(one(run, T.release).inputs.values) as any;
 
     it("needs no secrets and deploys into namespace dagster", () => {
         assert.strictEqual((one(local, T.namespace).inputs.metadata as any).name, "dagster");
