@@ -172,6 +172,18 @@ export function parseSettings(
                 `pulumi config set --path 'codeLocations[${i}].image' ${registry.server}/<org>/<name>`);
         }
     }
+    for (const [i, location] of codeLocations.entries()) {
+        const lock = path.join(location.context, LOCK_FILE);
+        const locked = lockedDagsterVersion(path.join(projectDir, lock));
+        if (dagsterVersion && locked !== undefined && locked !== dagsterVersion) {
+            p.report("dagsterVersion",
+                `is ${dagsterVersion}, but ${lock} (codeLocations[${i}]) installs ` +
+                `${locked === null ? "no exact dagster" : `dagster ${locked}`}; the image must run the chart's Dagster`,
+                locked
+                    ? `pulumi config set dagsterVersion ${locked} (the locked one), or npm run lock -- --stack <this stack> and commit ${lock}`
+                    : `npm run lock -- --stack <this stack> and commit ${lock}`);
+        }
+    }
     const celeryWorkerReplicas = p.integer("celeryWorkerReplicas", 1, 50, 2);
     const finishedJobTtlSeconds = p.integer("finishedJobTtlSeconds",
         MIN_FINISHED_JOB_TTL_SECONDS, MAX_FINISHED_JOB_TTL_SECONDS, 3600,
@@ -360,6 +372,16 @@ class Reader extends ConfigReader {
         return size ? { size, storageClass } : undefined;
     }
 
+}
+
+/** A code location's dependency lock (`npm run lock`), beside its Dockerfile. */
+export const LOCK_FILE = "requirements.lock";
+
+/** The `dagster==X` a lock pins; undefined without a lock, null if it pins none. */
+function lockedDagsterVersion(file: string): string | null | undefined {
+    if (!fs.existsSync(file)) return undefined;
+    const match = /^dagster==([^\s\\;]+)/m.exec(fs.readFileSync(file, "utf8"));
+    return match ? match[1] : null;
 }
 
 /** A build context: a relative folder with a Dockerfile, so builds are the same on every machine. */

@@ -13,6 +13,11 @@ export const K8S_JOB_CONFIG_ENV = "IMQCAM_K8S_JOB_CONFIG";
 /** Database user and database; fixed, because retained data was created with them. */
 export const POSTGRESQL_USER = "dagster";
 export const POSTGRESQL_DATABASE = "dagster";
+/**
+ * The SQLAlchemy driver every pod's storage uses. Without it, SQLAlchemy 2.1 reads a bare
+ * postgresql:// as psycopg 3, which dagster-postgres does not install, and no run can start.
+ */
+export const POSTGRESQL_SCHEME = "postgresql+psycopg2";
 const IO_VOLUME = "io-data";
 
 export interface CodeLocationValues {
@@ -106,6 +111,8 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
             postgresqlUsername: POSTGRESQL_USER,
             postgresqlPassword: "",
             postgresqlDatabase: POSTGRESQL_DATABASE,
+            // Rendered as `scheme:` under `postgres_db` in dagster.yaml, for every pod.
+            postgresqlScheme: POSTGRESQL_SCHEME,
             existingSecret: a.postgresql.secretName,
             persistence: { enabled: true, existingClaim: a.postgresql.claimName },
             // The Bitnami PostgreSQL subchart reads its scheduling keys under `master`.

@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# Run the imqcam code location's unit tests against an exact Dagster version.
+# Run the imqcam code location's tests in exactly the image's locked packages, on the image's
+# Python minor version, against a real PostgreSQL they start themselves.
 #
-# Usage (from anywhere, typically the repo root):
+# Usage (npm run test:code-location does this):
 #   DAGSTER_VERSION=1.13.27 bash scripts/test-code-location.sh [extra pytest args]
 #
-# The virtualenv is cached per Dagster version in .cache/code-location-venv-$DAGSTER_VERSION
-# under the repo root. It is built under a temporary name and renamed into place only after
-# pip succeeded, so an interrupted install is never reused. Delete the directory to force a
-# rebuild. Exit code is pytest's.
+# The virtualenv holds requirements.lock plus requirements-test.lock, installed with hashes and
+# without resolution. It is cached in .cache/code-location-venv-<digest of the locks and
+# Python>, built under a temporary name and moved into place only once installed and checked,
+# so a failed install leaves the previous one working. Exit code is pytest's.
 set -euo pipefail
-
-PYTEST_VERSION="8.4.2"
 
 if [[ -z "${DAGSTER_VERSION:-}" ]]; then
   echo "error: DAGSTER_VERSION must be set, e.g. DAGSTER_VERSION=1.13.27 bash $0" >&2
@@ -18,50 +17,43 @@ if [[ -z "${DAGSTER_VERSION:-}" ]]; then
 fi
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-code_location="$repo_root/code-locations/imqcam"
+# shellcheck source=scripts/python-tools.sh
+source "$repo_root/scripts/python-tools.sh"
+python="$(find_image_python)"
+python_version="$("$python" -c 'import sys; print(sys.version.split()[0])')"
+locks=("$code_location/requirements.lock" "$code_location/requirements-test.lock")
 
-# pins.py validates the version (exit 2 with a message) and holds the core -> library mapping.
-requirements="$(python3 "$code_location/pins.py" "$DAGSTER_VERSION")"
-requirement_list=()
-while IFS= read -r requirement; do
-  requirement_list+=("$requirement")
-done <<<"$requirements"
-requirement_list+=("pytest==$PYTEST_VERSION")
+digest="$( (echo "$python_version"; cat "${locks[@]}") | sha256sum | cut -c1-16)"
+venv="$repo_root/.cache/code-location-venv-$digest"
+mkdir -p "$repo_root/.cache"
 
-venv="$repo_root/.cache/code-location-venv-$DAGSTER_VERSION"
-stamp_name=".imqcam-requirements.txt"
-wanted_stamp="$(printf '%s\n' "${requirement_list[@]}")"
-
-# Reuse the cached venv only if it is complete and was built from the same requirement list.
-if [[ -d "$venv" ]]; then
-  if [[ -x "$venv/bin/python" && -f "$venv/$stamp_name" && "$(cat "$venv/$stamp_name")" == "$wanted_stamp" ]]; then
-    echo "Reusing virtualenv $venv"
-  else
-    echo "Discarding stale or incomplete virtualenv $venv"
-    rm -rf "$venv"
-  fi
-fi
-
-if [[ ! -d "$venv" ]]; then
-  mkdir -p "$repo_root/.cache"
-  tmp_venv="$(mktemp -d "$repo_root/.cache/.code-location-venv-$DAGSTER_VERSION.tmp.XXXXXX")"
+if [[ -x "$venv/bin/python" ]]; then
+  echo "Reusing virtualenv $venv"
+else
+  tmp_venv="$(mktemp -d "$repo_root/.cache/.code-location-venv.tmp.XXXXXX")"
   chmod 755 "$tmp_venv" # mktemp -d creates it 0700
   trap 'rm -rf "$tmp_venv"' EXIT
-  echo "Creating virtualenv for Dagster $DAGSTER_VERSION (this takes a minute or two)..."
+  echo "Creating a virtualenv from the locks with Python $python_version (a minute or two)..."
   start_seconds=$SECONDS
-  python3 -m venv "$tmp_venv"
-  "$tmp_venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-    "${requirement_list[@]}"
-  printf '%s\n' "${requirement_list[@]}" >"$tmp_venv/$stamp_name"
-  if [[ -d "$venv" ]]; then
-    # A concurrent run finished first; keep its venv.
-    rm -rf "$tmp_venv"
-  else
-    mv "$tmp_venv" "$venv"
-  fi
+  "$python" -m venv "$tmp_venv"
+  for lock in "${locks[@]}"; do
+    "$tmp_venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+      --require-hashes --no-deps -r "$lock"
+  done
+  "$tmp_venv/bin/python" -m pip check
+  # Only now replace the environments of earlier locks.
+  rm -rf "$repo_root"/.cache/code-location-venv-*
+  mv "$tmp_venv" "$venv"
   trap - EXIT
   echo "Virtualenv ready in $((SECONDS - start_seconds))s: $venv"
 fi
+
+# The program's own Release values for the production stack: the tests build the pods'
+# dagster.yaml from them, so what the program tells the chart is what they exercise.
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+ts-node --transpile-only "$repo_root/scripts/values.ts" --stack kde04 >"$work/release-values.yaml"
+export IMQCAM_RELEASE_VALUES="$work/release-values.yaml"
 
 # Always go through "python -m": console-script shebangs hold the temporary path the venv
 # was built under, while the interpreter finds its site-packages relative to itself.

@@ -1,11 +1,13 @@
 // Bad configuration fails before any resource is registered, naming the key, what is wrong
 // and the command that fixes it.
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { ConfigError, parseSettings, plainTextSecrets } from "../config";
 import { stackConfig, REPO_ROOT } from "../scripts/stackConfig";
 import { BAD_INPUTS, withSecrets } from "./configCases";
 import { runProgram } from "../scripts/mockProgram";
-import { KDE04_SECRETS } from "./fixtures";
+import { codeLocationLockedFor, KDE04_SECRETS } from "./fixtures";
 
 describe("configuration validation", () => {
     for (const bad of BAD_INPUTS) {
@@ -20,6 +22,23 @@ describe("configuration validation", () => {
             assert.ok(run.error.message.includes(bad.key) && run.error.message.includes(problem.fix));
         });
     }
+
+    it("accepts a code location whose lock is for dagsterVersion, and one without a lock", async () => {
+        const location = codeLocationLockedFor("1.13.30");
+        const locked = await runProgram({ overrides: withSecrets({ ...location, dagsterVersion: { value: "1.13.30" } }) });
+        assert.strictEqual(locked.error, undefined);
+        fs.rmSync(path.join(REPO_ROOT, ".cache/test-code-locations/imqcam/requirements.lock"));
+        const unlocked = await runProgram({ overrides: withSecrets({ ...location, dagsterVersion: { value: "1.13.31" } }) });
+        assert.strictEqual(unlocked.error, undefined);
+    });
+
+    it("rejects a lock that pins no dagster", async () => {
+        const run = await runProgram({ overrides: withSecrets(codeLocationLockedFor(null)) });
+        assert.ok(run.error instanceof ConfigError);
+        const problem = run.error.problems.find((p) => p.key === "dagsterVersion");
+        assert.ok(problem?.problem.includes("installs no exact dagster"), run.error.message);
+        assert.match(problem!.fix, /^npm run lock -- --stack <this stack>/);
+    });
 
     it("reports every problem at once", async () => {
         const run = await runProgram({ overrides: withSecrets({

@@ -57,6 +57,8 @@ export const BAD_INPUTS: BadInput[] = [
         key: "dagsterVersion", says: "not an exact Dagster release" },
     { what: "a Dagster release before 1.13", overrides: { dagsterVersion: { value: "1.12.7" } },
         key: "dagsterVersion", says: "is not supported" },
+    { what: "a dagsterVersion the code location's lock was not made for", overrides: { dagsterVersion: { value: "1.13.999" } },
+        key: "dagsterVersion", says: "but code-locations/imqcam/requirements.lock (codeLocations[0]) installs dagster " },
     { what: "two code locations with one name", overrides: { codeLocations: { value: [
         ...(location({}).codeLocations.value), { ...location({}).codeLocations.value[0], port: 3031 }] } },
         key: "codeLocations[1].name", says: "names must be unique" },

@@ -1,5 +1,8 @@
-// Sample secrets, as a kde04 user sets them with `pulumi config set --secret`.
-import { Override } from "../scripts/stackConfig";
+// Sample secrets, as a kde04 user sets them with `pulumi config set --secret`, and a code
+// location whose lock a test can rewrite.
+import * as fs from "fs";
+import * as path from "path";
+import { Override, REPO_ROOT } from "../scripts/stackConfig";
 
 /** The secrets every production stack sets (README, "Deploy to kde04"). */
 export const KDE04_SECRETS: Record<string, Override> = {
@@ -13,3 +16,27 @@ export const KDE04_SECRETS: Record<string, Override> = {
     },
 };
 
+
+/**
+ * The example code location, copied into an ignored folder with its lock rewritten for
+ * `dagsterVersion` as `npm run lock` would (null: a lock without dagster): the same relative context on every call, so two
+ * evaluations differ only in what the test changes.
+ */
+export function codeLocationLockedFor(dagsterVersion: string | null): Record<string, Override> {
+    const source = path.join(REPO_ROOT, "code-locations/imqcam");
+    const context = ".cache/test-code-locations/imqcam";
+    const target = path.join(REPO_ROOT, context);
+    fs.mkdirSync(target, { recursive: true });
+    fs.copyFileSync(path.join(source, "Dockerfile"), path.join(target, "Dockerfile"));
+    const lock = fs.readFileSync(path.join(source, "requirements.lock"), "utf8")
+        .replace(/^dagster==\S+/m, dagsterVersion ? `dagster==${dagsterVersion}` : "");
+    fs.writeFileSync(path.join(target, "requirements.lock"), lock);
+    return {
+        codeLocations: {
+            value: [{
+                name: "imqcam-example-1", module: "imqcam", attribute: "defs", port: 3030,
+                image: "docker.io/openmsi/testing_k8s_dagster", context,
+            }],
+        },
+    };
+}

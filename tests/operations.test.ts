@@ -2,7 +2,7 @@
 import * as assert from "assert";
 import { Override } from "../scripts/stackConfig";
 import { inputChanges as changes, one, ofType, releaseValuesOf as values, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
-import { KDE04_SECRETS } from "./fixtures";
+import { codeLocationLockedFor, KDE04_SECRETS } from "./fixtures";
 
 const kde04 = (overrides: Record<string, Override> = {}) => runProgram({ overrides: { ...KDE04_SECRETS, ...overrides } });
 
@@ -54,8 +54,9 @@ describe("operations", () => {
     });
 
     it("upgrades chart, Celery workers and user code together when dagsterVersion changes", async () => {
-        const before = await kde04();
-        const after = await kde04({ dagsterVersion: { value: "1.13.28" } });
+        // The user first runs `npm run lock` for the new version, which rewrites the lock.
+        const before = await kde04(codeLocationLockedFor("1.13.27"));
+        const after = await kde04({ ...codeLocationLockedFor("1.13.28"), dagsterVersion: { value: "1.13.28" } });
         const changed = changes(before, after);
         const expected = [
             `${T.image} imqcam-example-1.imageName`,

@@ -105,6 +105,13 @@ describe("buildReleaseValues", () => {
         assert.deepStrictEqual(v.postgresql.persistence, { enabled: true, existingClaim: "pg-claim" });
     });
 
+    it("names the psycopg2 driver for every pod's storage, which is all dagster-postgres installs", () => {
+        // Rendered as `scheme:` under `postgres_db`; the code location's tests open a real
+        // PostgreSQL with these values and fail without it.
+        const v = buildReleaseValues(args()) as any;
+        assert.strictEqual(v.postgresql.postgresqlScheme, "postgresql+psycopg2");
+    });
+
     it("pins every image to an explicit tag or digest, none of them latest or a withdrawn Bitnami image", () => {
         const images: any[] = [];
         const walk = (t: any) => {

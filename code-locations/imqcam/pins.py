@@ -4,9 +4,10 @@
 Usage: python pins.py 1.13.27
 
 Dagster library packages (dagster-k8s, dagster-celery-k8s, dagster-postgres)
-are versioned 0.(MINOR+16).PATCH for core 1.MINOR.PATCH. The Dockerfile and
-scripts/test-code-location.sh both call this script so that mapping lives in
-exactly one place. Standard library only: it runs before anything is installed.
+are versioned 0.(MINOR+16).PATCH for core 1.MINOR.PATCH. `npm run lock`
+(scripts/lock-code-location.sh) resolves requirements.lock under these pins,
+and the tests check the lock against them, so the mapping lives in exactly one
+place. Standard library only: it runs before anything is installed.
 """
 
 import re

@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,35 @@ def run_python():
         )
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on loopback for the whole session (tests/postgres_server.py)."""
+    import postgres_server as pg
+
+    server = pg.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _read_lock(path: Path) -> dict[str, str]:
+    """`name==version` of every entry of a uv/pip-tools lock, names canonical."""
+    pins = {}
+    for line in path.read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9._-]+)==([^ ;\\]+)", line)
+        if match:
+            pins[re.sub(r"[-_.]+", "-", match.group(1)).lower()] = match.group(2)
+    return pins
+
+
+@pytest.fixture(scope="session")
+def lock() -> dict[str, str]:
+    return _read_lock(CODE_LOCATION_DIR / "requirements.lock")
+
+
+@pytest.fixture(scope="session")
+def test_lock() -> dict[str, str]:
+    return _read_lock(CODE_LOCATION_DIR / "requirements-test.lock")
