@@ -37,6 +37,14 @@ export interface CodeLocationSettings {
     dockerfile: string;
 }
 
+/** Scheduled `pg_dump`s of the run history to the NFS share. */
+export interface BackupSettings {
+    /** Cron schedule, in the cluster's time zone (UTC unless the cluster says otherwise). */
+    schedule: string;
+    /** How many scheduled backups to keep; older ones are deleted. */
+    keep: number;
+}
+
 /** One Kubernetes Secret of environment variables; only `data` holds secret values. */
 export interface EnvSecretSettings {
     name: string;
@@ -65,11 +73,14 @@ export interface Settings {
     finishedJobTtlSeconds: number;
     postgresqlVolume: DataVolumeSettings;
     rabbitmqVolume: DataVolumeSettings;
+    backups: BackupSettings;
 }
 
 export const DEFAULT_IO_SIZE = "5Gi";
 export const DEFAULT_IO_MOUNT_PATH = "/tmp/imqcam_filesystem_io_data";
 export const DEFAULT_DATA_SIZE = "8Gi";
+export const DEFAULT_BACKUP_SCHEDULE = "30 2 * * *";
+export const DEFAULT_BACKUPS_KEPT = 14;
 /** The Celery worker reads a step pod's logs after it finishes: keep finished pods a while. */
 export const MIN_FINISHED_JOB_TTL_SECONDS = 300;
 export const MAX_FINISHED_JOB_TTL_SECONDS = 30 * 24 * 3600;
@@ -77,7 +88,7 @@ export const MAX_FINISHED_JOB_TTL_SECONDS = 30 * 24 * 3600;
 const KEYS = [
     "namespace", "dagsterVersion", "nodeHostname", "ioVolume", "envSecrets", "codeLocations",
     "registry", "registryPassword", "celeryWorkerReplicas", "finishedJobTtlSeconds",
-    "postgresqlVolume", "rabbitmqVolume",
+    "postgresqlVolume", "rabbitmqVolume", "backups",
 ] as const;
 
 /** Bad configuration; raised before any resource is registered. */
@@ -190,13 +201,14 @@ export function parseSettings(
         "the Celery worker reads a step pod's logs after the pod finishes, so it must outlive that read");
     const postgresqlVolume = p.dataVolume("postgresqlVolume");
     const rabbitmqVolume = p.dataVolume("rabbitmqVolume");
+    const backups = p.backups();
 
     if (p.problems.length > 0) throw new ConfigError(p.problems);
     return {
         namespace: namespace!, dagsterVersion: dagsterVersion!, nodeHostnames, ioVolume: ioVolume!,
         envSecrets, codeLocations, registry: registry!, celeryWorkerReplicas: celeryWorkerReplicas!,
         finishedJobTtlSeconds: finishedJobTtlSeconds!, postgresqlVolume: postgresqlVolume!,
-        rabbitmqVolume: rabbitmqVolume!,
+        rabbitmqVolume: rabbitmqVolume!, backups: backups!,
     };
 }
 
@@ -370,6 +382,22 @@ class Reader extends ConfigReader {
         const size = this.optionalString(o, key, "size", rules.storageQuantity, DEFAULT_DATA_SIZE);
         const storageClass = this.optionalString(o, key, "storageClass", rules.dnsSubdomain, undefined);
         return size ? { size, storageClass } : undefined;
+    }
+
+    backups(): BackupSettings | undefined {
+        const o = this.raw["backups"] === undefined ? {} : this.object("backups", ["schedule", "keep"], "pulumi config set --path 'backups.keep' 14");
+        if (!o) return undefined;
+        const schedule = this.optionalString(o, "backups", "schedule", rules.cronSchedule, DEFAULT_BACKUP_SCHEDULE);
+        let keep: number | undefined = DEFAULT_BACKUPS_KEPT;
+        if (o.keep !== undefined) {
+            keep = Number(o.keep);
+            if (!/^[0-9]+$/.test(String(o.keep)) || keep < 1 || keep > 365) {
+                this.report("backups.keep", `"${o.keep}" is not a whole number from 1 to 365`,
+                    `pulumi config set --path 'backups.keep' ${DEFAULT_BACKUPS_KEPT}`);
+                keep = undefined;
+            }
+        }
+        return keep !== undefined ? { schedule, keep } : undefined;
     }
 
 }

@@ -1,8 +1,13 @@
-// `pulumi up` entry point: validate the stack's configuration, then deploy.
+// `pulumi up` entry point: validate the stack's configuration, make sure the cluster holds
+// nothing this stack did not create, then deploy.
+import * as pulumi from "@pulumi/pulumi";
+import { kubectl, refuseObjectsNotCreatedHere } from "./clusterOwnership";
 import { loadSettings } from "./config";
-import { deployDagster } from "./stack";
+import { deployDagster, namedObjects, stackOwner } from "./stack";
 
-const deployment = deployDagster(loadSettings());
+const settings = loadSettings();
+refuseObjectsNotCreatedHere(namedObjects(settings), kubectl(new pulumi.Config("kubernetes").get("context")), stackOwner());
+const deployment = deployDagster(settings);
 
 export const namespace = deployment.namespace;
 export const releaseName = deployment.releaseName;

@@ -107,3 +107,13 @@ export const host: Rule = (v) =>
     /^([0-9]{1,3}\.){3}[0-9]{1,3}$/.test(v)
         ? undefined
         : "is not a host name or IPv4 address";
+
+/** A CronJob schedule as Kubernetes takes it: five fields, or a macro such as @daily. */
+export const cronSchedule: Rule = (v) => {
+    if (/^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/.test(v)) return undefined;
+    if (/\b(CRON_)?TZ=/.test(v)) return "names a time zone, which Kubernetes refuses in a schedule";
+    const field = "[0-9A-Za-z*?/,-]+";
+    return new RegExp(`^${field}( ${field}){4}$`).test(v.trim()) && v.trim() === v
+        ? undefined
+        : "is not a cron schedule (five fields: minute hour day-of-month month day-of-week, e.g. \"30 2 * * *\")";
+};

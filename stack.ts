@@ -1,26 +1,41 @@
 // The deployment's table of contents: from validated settings to a running Dagster.
+import * as fs from "fs";
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { NamedObjects, OWNER_ANNOTATION } from "./clusterOwnership";
 import { Settings } from "./config";
 import { ChartCredentials, RABBITMQ_USER } from "./components/credentials";
 import { DagsterRelease } from "./components/dagsterRelease";
+import { DatabaseBackups } from "./components/databaseBackups";
 import { DataVolumes } from "./components/dataVolumes";
 import { EnvSecrets } from "./components/envSecrets";
 import { ImagePullSecret } from "./components/imagePullSecret";
+import { InstanceMigration } from "./components/instanceMigration";
 import { IoVolume } from "./components/ioVolume";
+import { PostgreSqlServer } from "./components/postgresql";
 import { RabbitMqBroker } from "./components/rabbitmq";
+import { POSTGRESQL_DATABASE, POSTGRESQL_USER } from "./components/storage";
 import { UserCodeImage } from "./components/userCodeImage";
 
 /** The Helm release name; the chart derives every object name from it. */
 export const RELEASE_NAME = "dagster";
 /** The IO volume and its claim, named as in the manual deployment so its data is adopted. */
 export const IO_VOLUME_NAME = "imqcam-dagster-io-data";
-/** The claim the chart's PostgreSQL StatefulSet would make, so the manual deployment's run history is adopted. */
-export const POSTGRESQL_CLAIM_NAME = `data-${RELEASE_NAME}-postgresql-0`;
+/**
+ * The run history's claim. Not `data-dagster-postgresql-0`, the manual deployment's: that data
+ * was created with other credentials, which the postgres image never changes (the takeover
+ * restores its history into this one instead).
+ */
+export const POSTGRESQL_CLAIM_NAME = `${RELEASE_NAME}-postgresql-data`;
+/** The database's StatefulSet and Service, where every Dagster pod's storage points. */
+export const POSTGRESQL_NAME = `${RELEASE_NAME}-postgresql`;
 export const RABBITMQ_CLAIM_NAME = `${RELEASE_NAME}-rabbitmq-data`;
 /** The broker's Service, where Celery's broker URL points. */
 export const BROKER_NAME = `${RELEASE_NAME}-rabbitmq`;
 const WEBSERVER_LOCAL_PORT = 9000;
+/** The backup that runs in the PostgreSQL image, for scheduled backups and before migrations. */
+const BACKUP_SCRIPT = fs.readFileSync(path.join(__dirname, "database", "backup.sh"), "utf8");
 
 export interface StackOutputs {
     namespace: pulumi.Output<string>;
@@ -32,7 +47,21 @@ export interface StackOutputs {
     releaseValues: pulumi.Output<Record<string, unknown>>;
 }
 
+/** What the program creates by fixed name, which the cluster must not already hold unless it made it. */
+export function namedObjects(settings: Settings): NamedObjects {
+    return {
+        namespace: settings.namespace, ioVolume: IO_VOLUME_NAME, ioClaim: IO_VOLUME_NAME,
+        dataClaims: [POSTGRESQL_CLAIM_NAME, RABBITMQ_CLAIM_NAME], releaseName: RELEASE_NAME,
+    };
+}
+
+/** `imqcam-dagster/kde04`: marks the objects this stack created, for clusterOwnership.ts. */
+export function stackOwner(): string {
+    return `${pulumi.getProject()}/${pulumi.getStack()}`;
+}
+
 export function deployDagster(settings: Settings): StackOutputs {
+    const owned = { [OWNER_ANNOTATION]: stackOwner() };
     // 1. The user-code images. The Release waits for their digests, so a broken build stops
     //    the upgrade before any pod is told to run it.
     const images = settings.codeLocations.map((location) => new UserCodeImage(location.name, {
@@ -41,13 +70,15 @@ export function deployDagster(settings: Settings): StackOutputs {
 
     // 2. The namespace. Protected: deleting it would delete every claim in it, data included.
     const namespace = new k8s.core.v1.Namespace("namespace", {
-        metadata: { name: settings.namespace },
+        metadata: { name: settings.namespace, annotations: owned },
     }, { protect: true }).metadata.name;
 
     // 3. Storage that outlives the release: the IO volume, the database's and the broker's data.
-    const ioVolume = new IoVolume("io-volume", { namespace, name: IO_VOLUME_NAME, volume: settings.ioVolume });
+    const ioVolume = new IoVolume("io-volume", {
+        namespace, name: IO_VOLUME_NAME, volume: settings.ioVolume, annotations: owned,
+    });
     const dataVolumes = new DataVolumes("data-volumes", {
-        namespace,
+        namespace, annotations: owned,
         postgresql: { name: POSTGRESQL_CLAIM_NAME, settings: settings.postgresqlVolume },
         rabbitmq: { name: RABBITMQ_CLAIM_NAME, settings: settings.rabbitmqVolume },
     });
@@ -70,7 +101,28 @@ export function deployDagster(settings: Settings): StackOutputs {
         credentialsSecretName: credentials.rabbitmqSecretName, claimName: dataVolumes.rabbitmqClaimName,
     });
 
-    // 6. Dagster itself, told where everything above is by name only.
+    // 6. The run history's database, its scheduled backups, and the migration of its schema to
+    //    this Dagster version (after a fresh backup), which must succeed before the release moves.
+    const postgresql = new PostgreSqlServer("postgresql", {
+        namespace, name: POSTGRESQL_NAME, user: POSTGRESQL_USER, database: POSTGRESQL_DATABASE,
+        credentialsSecretName: credentials.postgresqlSecretName, claimName: dataVolumes.postgresqlClaimName,
+        nodeHostnames: settings.nodeHostnames,
+    });
+    const backupTarget = {
+        script: BACKUP_SCRIPT, host: postgresql.serviceName, user: POSTGRESQL_USER, database: POSTGRESQL_DATABASE,
+        credentialsSecretName: credentials.postgresqlSecretName, ioClaimName: ioVolume.claimName,
+        ioMountPath: settings.ioVolume.mountPath, nodeHostnames: settings.nodeHostnames,
+    };
+    new DatabaseBackups("database-backups", {
+        namespace, name: `${POSTGRESQL_NAME}-backup`, target: backupTarget, ...settings.backups,
+    });
+    // Waits for the database to be ready (the StatefulSet's readiness), and for its Job to finish.
+    const migration = new InstanceMigration("instance-migration", {
+        namespace, dagsterVersion: settings.dagsterVersion, target: backupTarget,
+        instanceConfigMapName: `${RELEASE_NAME}-storage-instance`, waitFor: [postgresql.statefulSet],
+    });
+
+    // 7. Dagster itself, told where everything above is by name only.
     const release = new DagsterRelease("dagster", {
         namespace,
         releaseName: RELEASE_NAME,
@@ -87,10 +139,11 @@ export function deployDagster(settings: Settings): StackOutputs {
             })),
             envSecretNames: envSecrets.names,
             imagePullSecretNames: pullSecret ? [pullSecret.name] : [],
-            postgresql: { secretName: credentials.postgresqlSecretName, claimName: dataVolumes.postgresqlClaimName },
+            postgresql: { secretName: credentials.postgresqlSecretName, host: postgresql.serviceName },
             celeryConfigSecretName: credentials.celeryConfigSecretName,
         }),
-        dependsOn: [ioVolume, dataVolumes, envSecrets, credentials, broker, ...(pullSecret ? [pullSecret] : [])],
+        // The migration first: no pod of a new version starts on a schema it has not migrated.
+        dependsOn: [ioVolume, envSecrets, credentials, broker, migration, ...(pullSecret ? [pullSecret] : [])],
     });
 
     return {

@@ -15,8 +15,8 @@ export interface ChartCredentialsArgs {
 }
 
 /**
- * Generated passwords for PostgreSQL and RabbitMQ, and the Secrets the chart and the broker
- * read them from (the chart is told their names, never their values). The generated values
+ * Generated passwords for PostgreSQL and RabbitMQ, and the Secrets the chart, the database and
+ * the broker read them from (the chart is told their names, never their values). The generated values
  * are protected so that `pulumi destroy --exclude-protected` followed by `pulumi up` brings
  * back the same credentials: the retained data only accepts the password it was created with.
  */
@@ -32,7 +32,6 @@ export class ChartCredentials extends pulumi.ComponentResource {
         const password = (id: string) =>
             new random.RandomPassword(`${name}-${id}`, { length: 32, special: false }, keep).result;
         const postgresqlPassword = password("postgresql-password");
-        const postgresqlAdminPassword = password("postgresql-postgres-password");
         const rabbitmqPassword = password("rabbitmq-password");
 
         const secret = (id: string, stringData: Record<string, pulumi.Input<string>>) =>
@@ -43,10 +42,8 @@ export class ChartCredentials extends pulumi.ComponentResource {
             }, { parent: this });
 
         const postgresql = secret("postgresql-credentials", {
-            // The key both Dagster (DAGSTER_PG_PASSWORD) and the database container read.
+            // The key Dagster (DAGSTER_PG_PASSWORD), the database, its backups and migrations read.
             "postgresql-password": postgresqlPassword,
-            // The subchart also reads the superuser's password from an existing Secret.
-            "postgresql-postgres-password": postgresqlAdminPassword,
         });
         const rabbitmq = secret("rabbitmq-credentials", {
             "rabbitmq-password": rabbitmqPassword,

@@ -12,6 +12,8 @@ export interface DataVolumesArgs {
     namespace: pulumi.Input<string>;
     postgresql: DataClaim;
     rabbitmq: DataClaim;
+    /** Marks the claims as this stack's (clusterOwnership.ts). */
+    annotations: Record<string, string>;
 }
 
 /**
@@ -33,7 +35,7 @@ export class DataVolumes extends pulumi.ComponentResource {
                     namespace: args.namespace,
                     // Node-local classes bind only when the pod is scheduled, which happens after
                     // this claim is created: waiting here for Bound would deadlock.
-                    annotations: { "pulumi.com/skipAwait": "true" },
+                    annotations: { ...args.annotations, "pulumi.com/skipAwait": "true" },
                 },
                 spec: {
                     accessModes: ["ReadWriteOnce"],

@@ -10,8 +10,12 @@ export const DAGSTER_CELERY_K8S = "docker.io/dagster/dagster-celery-k8s";
 /** The chart's wait-for-service init containers. */
 export const BUSYBOX = { repository: "docker.io/library/busybox", tag: "1.36.1", pullPolicy };
 
-/** The database, and the chart's `pg_isready` init containers. */
-export const POSTGRESQL = { registry: "docker.io", repository: "library/postgres", tag: "14.6", pullPolicy };
+/** The official PostgreSQL image: one version for the server, its backups and the chart's checks. */
+const POSTGRESQL_TAG = "17.6";
+/** The database server, its backup CronJob and the backup before each migration (components/postgresql.ts). */
+export const POSTGRESQL_SERVER = `docker.io/library/postgres:${POSTGRESQL_TAG}`;
+/** The chart's `pg_isready` init containers, in the chart's image format. */
+export const POSTGRESQL = { registry: "docker.io", repository: "library/postgres", tag: POSTGRESQL_TAG, pullPolicy };
 
 /** The Celery broker. */
 export const RABBITMQ = "docker.io/library/rabbitmq:3.13.7";

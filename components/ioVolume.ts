@@ -7,6 +7,8 @@ export interface IoVolumeArgs {
     /** Name of both the PersistentVolume and its claim. */
     name: string;
     volume: IoVolumeSettings;
+    /** Marks both objects as this stack's (clusterOwnership.ts). */
+    annotations: Record<string, string>;
 }
 
 /**
@@ -24,7 +26,7 @@ export class IoVolume extends pulumi.ComponentResource {
         const { source, size } = args.volume;
 
         const volume = new k8s.core.v1.PersistentVolume(name, {
-            metadata: { name: args.name },
+            metadata: { name: args.name, annotations: args.annotations },
             spec: {
                 capacity: { storage: size },
                 accessModes: ["ReadWriteMany"],
@@ -40,7 +42,7 @@ export class IoVolume extends pulumi.ComponentResource {
         }, { parent: this, protect: true });
 
         const claim = new k8s.core.v1.PersistentVolumeClaim(name, {
-            metadata: { name: args.name, namespace: args.namespace },
+            metadata: { name: args.name, namespace: args.namespace, annotations: args.annotations },
             spec: {
                 accessModes: ["ReadWriteMany"],
                 storageClassName: "",

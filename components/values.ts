@@ -4,20 +4,13 @@
 // here is secret, and `pulumi preview` can show the whole values diff.
 import { dagsterK8sJobConfig, podPlacement } from "./placement";
 import * as images from "./images";
+import { POSTGRESQL_DATABASE, POSTGRESQL_PORT, POSTGRESQL_SCHEME, POSTGRESQL_USER } from "./storage";
 
 /** The Celery queue the run launcher's workers listen on. */
 export const CELERY_QUEUE = "dagster";
 /** Environment variables through which the deployment tells a code location how it runs. */
 export const IO_MOUNT_PATH_ENV = "IMQCAM_IO_MOUNT_PATH";
 export const K8S_JOB_CONFIG_ENV = "IMQCAM_K8S_JOB_CONFIG";
-/** Database user and database; fixed, because retained data was created with them. */
-export const POSTGRESQL_USER = "dagster";
-export const POSTGRESQL_DATABASE = "dagster";
-/**
- * The SQLAlchemy driver every pod's storage uses. Without it, SQLAlchemy 2.1 reads a bare
- * postgresql:// as psycopg 3, which dagster-postgres does not install, and no run can start.
- */
-export const POSTGRESQL_SCHEME = "postgresql+psycopg2";
 const IO_VOLUME = "io-data";
 
 export interface CodeLocationValues {
@@ -40,7 +33,8 @@ export interface ReleaseValuesArgs {
     /** Names of the Secrets whose keys become environment variables of user code. */
     envSecretNames: readonly string[];
     imagePullSecretNames: readonly string[];
-    postgresql: { secretName: string; claimName: string };
+    /** The program's PostgreSQL: its Service, and the Secret with its password. */
+    postgresql: { secretName: string; host: string };
     celeryConfigSecretName: string;
 }
 
@@ -105,18 +99,18 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
         // The broker runs outside the chart (components/rabbitmq.ts); the chart only reads
         // its URL from the Secret named in global.celeryConfigSecretName.
         rabbitmq: { enabled: false },
+        // The database runs outside the chart (components/postgresql.ts), so that it is up, backed
+        // up and migrated before any Dagster pod of a new version starts. The chart only needs
+        // its address and credentials, and the image for its `pg_isready` init containers.
         postgresql: {
-            enabled: true,
+            enabled: false,
             image: images.POSTGRESQL,
+            postgresqlHost: a.postgresql.host,
             postgresqlUsername: POSTGRESQL_USER,
-            postgresqlPassword: "",
             postgresqlDatabase: POSTGRESQL_DATABASE,
             // Rendered as `scheme:` under `postgres_db` in dagster.yaml, for every pod.
             postgresqlScheme: POSTGRESQL_SCHEME,
-            existingSecret: a.postgresql.secretName,
-            persistence: { enabled: true, existingClaim: a.postgresql.claimName },
-            // The Bitnami PostgreSQL subchart reads its scheduling keys under `master`.
-            master: { ...placement },
+            service: { port: POSTGRESQL_PORT },
         },
     };
 }

@@ -45,6 +45,17 @@ export function stackConfig(stack: string, overrides: Record<string, Override> =
 
 export const ENCRYPTED_PLACEHOLDER = "<encrypted in the stack file>";
 
+/**
+ * Stand-ins for the secrets a fresh checkout of a stack lacks, so that the program can be
+ * evaluated for review: the registry password, where the stack names a registry user.
+ */
+export function secretStandIns(stack: string): Record<string, Override> {
+    const { config } = stackConfig(stack);
+    const needsPassword = config[`${PROJECT}:registryPassword`] === undefined &&
+        JSON.parse(config[`${PROJECT}:registry`] ?? "{}").username !== undefined;
+    return needsPassword ? { registryPassword: { value: ENCRYPTED_PLACEHOLDER, secret: true } } : {};
+}
+
 function withoutCiphertext(value: ConfigValue): { plain: ConfigValue; encrypted: boolean } {
     if (value === null || typeof value !== "object") return { plain: value, encrypted: false };
     if (!Array.isArray(value) && "secure" in value) return { plain: ENCRYPTED_PLACEHOLDER, encrypted: true };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run the imqcam code location's tests in exactly the image's locked packages, on the image's
-# Python minor version, against a real PostgreSQL they start themselves.
+# Run the Python tests: the imqcam code location's, in exactly the image's locked packages, on the
+# image's Python minor version, against a real PostgreSQL they start themselves; and the check of
+# every Kubernetes object the program creates against the Kubernetes schemas (tests/schemas).
 #
 # Usage (npm run test:code-location does this):
 #   DAGSTER_VERSION=1.13.27 bash scripts/test-code-location.sh [extra pytest args]
@@ -54,13 +55,19 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 ts-node --transpile-only "$repo_root/scripts/values.ts" --stack kde04 >"$work/release-values.yaml"
 export IMQCAM_RELEASE_VALUES="$work/release-values.yaml"
+# And every Kubernetes object the program sends, for each stack.
+mkdir "$work/objects"
+for stack in kde04 local; do
+  ts-node --transpile-only "$repo_root/scripts/objects.ts" --stack "$stack" >"$work/objects/$stack.json"
+done
+export IMQCAM_KUBERNETES_OBJECTS="$work/objects"
 
 # Always go through "python -m": console-script shebangs hold the temporary path the venv
 # was built under, while the interpreter finds its site-packages relative to itself.
 cd "$repo_root"
 export PYTHONDONTWRITEBYTECODE=1 # keep __pycache__ out of the source tree
 set +e
-"$venv/bin/python" -m pytest -q -p no:cacheprovider "$code_location/tests" "$@"
+"$venv/bin/python" -m pytest -q -p no:cacheprovider "$code_location/tests" "$repo_root/tests/schemas" "$@"
 status=$?
 set -e
 exit "$status"

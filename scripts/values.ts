@@ -4,18 +4,12 @@
 // so there is nothing to redact.
 import * as yaml from "js-yaml";
 import { releaseValuesOf, runProgram } from "./mockProgram";
-import { ENCRYPTED_PLACEHOLDER, stackConfig } from "./stackConfig";
+import { secretStandIns } from "./stackConfig";
 
 /** The values of a stack's Release, exactly as the program passes them under mocks. */
 export async function releaseValues(stack: string): Promise<Record<string, unknown>> {
     // The values never contain the registry password, so a checkout without it can still print them.
-    const { config } = stackConfig(stack);
-    const needsPassword = config["imqcam-dagster:registryPassword"] === undefined &&
-        JSON.parse(config["imqcam-dagster:registry"] ?? "{}").username !== undefined;
-    const run = await runProgram({
-        stack,
-        overrides: needsPassword ? { registryPassword: { value: ENCRYPTED_PLACEHOLDER, secret: true } } : {},
-    });
+    const run = await runProgram({ stack, overrides: secretStandIns(stack) });
     if (run.error) throw run.error;
     return releaseValuesOf(run);
 }

@@ -73,6 +73,31 @@ describe("configuration validation", () => {
         assert.deepStrictEqual(plainTextSecrets("config: {}\n"), []);
     });
 
+    it("reads a real stack file and refuses the clear-text secret value in it, before any resource", async () => {
+        // As `pulumi config set --path 'envSecrets.x.K' v` without --secret leaves it beside an
+        // encrypted value: the CLI calls the whole key secret, only the file shows the clear text.
+        const stackFile = path.join(REPO_ROOT, "Pulumi.cleartext-test.yaml");
+        fs.writeFileSync(stackFile, [
+            "config:",
+            "  imqcam-dagster:ioVolume:",
+            "    hostPath: {path: /data/io}",
+            "  imqcam-dagster:envSecrets:",
+            "    girder-connection-info:",
+            "      GIRDER_API_KEY:",
+            "        secure: v1:AAAA",
+            "      GIRDER_API_URL: https://girder.example/api/v1",
+        ].join("\n"));
+        try {
+            const run = await runProgram({ stack: "cleartext-test", overrides: { envSecrets: { secret: true, value: {
+                "girder-connection-info": { GIRDER_API_KEY: "k", GIRDER_API_URL: "https://girder.example/api/v1" } } } } });
+            assert.ok(run.error instanceof ConfigError, `expected a ConfigError, got ${run.error}`);
+            assert.strictEqual(run.resources.length, 0);
+            assert.deepStrictEqual(run.error.problems.map((p) => p.key), ["envSecrets.girder-connection-info.GIRDER_API_URL"]);
+        } finally {
+            fs.rmSync(stackFile);
+        }
+    });
+
     it("rejects a secret value written in clear text in the stack file, though the CLI marks the key secret", () => {
         const { config, secretKeys } = stackConfig("kde04", KDE04_SECRETS);
         const raw = Object.fromEntries(Object.entries(config).map(([k, v]) => [k.replace("imqcam-dagster:", ""), v]));

@@ -17,7 +17,6 @@ describe("operations", () => {
             `${T.pvc} data-volumes-rabbitmq`,
             `${T.pvc} io-volume`,
             `${T.password} chart-credentials-postgresql-password`,
-            `${T.password} chart-credentials-postgresql-postgres-password`,
             `${T.password} chart-credentials-rabbitmq-password`,
         ].sort());
     });
@@ -26,7 +25,7 @@ describe("operations", () => {
         const first = await kde04();
         const again = await kde04();
         const claims = (run: Run) => ofType(run, T.pvc).map((c) => (c.inputs.metadata as any).name).sort();
-        assert.deepStrictEqual(claims(first), ["dagster-rabbitmq-data", "data-dagster-postgresql-0", "imqcam-dagster-io-data"]);
+        assert.deepStrictEqual(claims(first), ["dagster-postgresql-data", "dagster-rabbitmq-data", "imqcam-dagster-io-data"]);
         assert.deepStrictEqual(claims(again), claims(first));
         // The password the database reads is the protected generated value itself, which
         // `destroy --exclude-protected` keeps in state: nothing derives it from run-time input.
@@ -66,6 +65,11 @@ describe("operations", () => {
             `${T.release} dagster.values.dagsterDaemon.image.tag`,
             `${T.release} dagster.values.runLauncher.config.celeryK8sRunLauncher.image.tag`,
             `${T.release} dagster.values.dagster-user-deployments.deployments.0.image.digest`,
+            // A new migration Job, after its own backup, in the new version's image.
+            `${T.job} instance-migration.metadata.name`,
+            `${T.job} instance-migration.metadata.labels.app.kubernetes.io/version`,
+            `${T.job} instance-migration.spec.template.spec.containers.0.image`,
+            `${T.job} instance-migration.spec.template.spec.initContainers.0.env.6.value`,
         ];
         assert.deepStrictEqual(changed.sort(), expected.sort());
         assert.strictEqual(values(after).dagsterWebserver.image.tag, "1.13.28");
@@ -77,8 +81,11 @@ describe("operations", () => {
         const v = values(run);
         const nodes = ["kde04.idies.jhu.edu", "kde05.idies.jhu.edu"];
         for (const target of [v.dagsterWebserver, v.dagsterDaemon, v["dagster-user-deployments"].deployments[0],
-            v.runLauncher.config.celeryK8sRunLauncher, v.postgresql.master,
-            (unwrap(one(run, T.statefulSet, "rabbitmq").inputs) as any).spec.template.spec]) {
+            v.runLauncher.config.celeryK8sRunLauncher,
+            (unwrap(one(run, T.statefulSet, "rabbitmq").inputs) as any).spec.template.spec,
+            (unwrap(one(run, T.statefulSet, "postgresql").inputs) as any).spec.template.spec,
+            (unwrap(one(run, T.job).inputs) as any).spec.template.spec,
+            (unwrap(one(run, T.cronJob).inputs) as any).spec.jobTemplate.spec.template.spec]) {
             assert.deepStrictEqual(target.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
                 .nodeSelectorTerms[0].matchExpressions[0].values, nodes);
             assert.strictEqual(target.nodeSelector, undefined);

@@ -41,10 +41,14 @@ describe("the preview workflow", () => {
 });
 
 describe("npm run values", () => {
-    it("prints exactly the values the program passes to the Release", async () => {
+    it("prints exactly the values the program passes to the Release, and nothing else, as README pipes it", async () => {
+        const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+        const piped = /^ {6}(npm run --silent values -- --stack kde04) \| helm template /m.exec(readme);
+        assert.ok(piped, "README pipes the values printout into helm template");
+        const command: string = piped[1];
         for (const stack of ["kde04", "local"]) {
-            const printed = execFileSync("npx", ["ts-node", "--transpile-only", "scripts/values.ts", "--stack", stack],
-                { cwd: REPO_ROOT, encoding: "utf8" });
+            // The very command README gives, through a shell as a user pastes it.
+            const printed = execFileSync("sh", ["-c", command.replace("kde04", stack)], { cwd: REPO_ROOT, encoding: "utf8" });
             // As a fresh checkout has it: kde04's registry password not set yet, so a placeholder.
             const run = await runProgram({ stack, overrides: stack === "kde04"
                 ? { registryPassword: { value: ENCRYPTED_PLACEHOLDER, secret: true } } : {} });

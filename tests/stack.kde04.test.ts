@@ -33,24 +33,31 @@ describe("kde04 stack under mocks", () => {
             `${T.secret} girder-connection-info`,
             `${T.secret} globus-compute-creds`,
             `${T.password} chart-credentials-postgresql-password`,
-            `${T.password} chart-credentials-postgresql-postgres-password`,
             `${T.password} chart-credentials-rabbitmq-password`,
+            `${T.service} postgresql`,
+            `${T.statefulSet} postgresql`,
             `${T.service} rabbitmq`,
             `${T.statefulSet} rabbitmq`,
+            `${T.cronJob} database-backups`,
+            `${T.configMap} instance-migration-instance`,
+            `${T.job} instance-migration`,
         ].sort());
     });
 
     it("puts every namespaced object in the configured namespace", () => {
         assert.strictEqual((one(run, T.namespace).inputs.metadata as any).name, NAMESPACE);
-        const namespaced = run.resources.filter((r) => [T.pvc, T.secret, T.service, T.statefulSet].includes(r.type));
-        assert.strictEqual(namespaced.length, 10);
+        const namespaced = run.resources.filter((r) =>
+            [T.pvc, T.secret, T.service, T.statefulSet, T.configMap, T.job, T.cronJob].includes(r.type));
+        assert.strictEqual(namespaced.length, 15);
         for (const r of namespaced) assert.strictEqual((unwrap(r.inputs) as any).metadata.namespace, NAMESPACE, r.name);
         assert.strictEqual(one(run, T.release).inputs.namespace, NAMESPACE);
     });
 
     it("makes the NFS volume and a claim bound to it by name, both retained and protected", () => {
         const pv = unwrap(one(run, T.pv).inputs) as any;
-        assert.deepStrictEqual(pv.metadata, { name: "imqcam-dagster-io-data" });
+        // Marked as this stack's, so a later `pulumi up` knows it made them (clusterOwnership.ts).
+        assert.deepStrictEqual(pv.metadata, {
+            name: "imqcam-dagster-io-data", annotations: { "imqcam-dagster/stack": "imqcam-dagster/kde04" } });
         assert.deepStrictEqual(pv.spec, {
             capacity: { storage: "5Gi" },
             accessModes: ["ReadWriteMany"],
@@ -68,7 +75,8 @@ describe("kde04 stack under mocks", () => {
     });
 
     it("keeps the database and broker data on protected claims with fixed names", () => {
-        const names: Record<string, string> = { postgresql: "data-dagster-postgresql-0", rabbitmq: "dagster-rabbitmq-data" };
+        // Not data-dagster-postgresql-0: that is the manual deployment's claim, with other credentials.
+        const names: Record<string, string> = { postgresql: "dagster-postgresql-data", rabbitmq: "dagster-rabbitmq-data" };
         for (const service of ["postgresql", "rabbitmq"]) {
             const claim = one(run, T.pvc, `data-volumes-${service}`);
             const inputs = unwrap(claim.inputs) as any;
@@ -104,7 +112,7 @@ describe("kde04 stack under mocks", () => {
         assert.strictEqual((pg.inputs.metadata as any).name, "dagster-postgresql-credentials");
         assert.ok(isSecretValue(pg.inputs.stringData));
         assert.deepStrictEqual(Object.keys(unwrap(pg.inputs.stringData) as object).sort(),
-            ["postgresql-password", "postgresql-postgres-password"]);
+            ["postgresql-password"]);
         const mq = one(run, T.secret, "chart-credentials-rabbitmq-credentials");
         assert.ok(isSecretValue(mq.inputs.stringData));
         assert.deepStrictEqual(Object.keys(unwrap(mq.inputs.stringData) as object), ["rabbitmq-password"]);
@@ -131,7 +139,7 @@ describe("kde04 stack under mocks", () => {
         const release = one(run, T.release);
         assert.ok(!isSecretValue(release.inputs.values), "values must not be secret");
         const text = JSON.stringify(release.inputs);
-        assert.strictEqual(run.secretValues.length, 8, "3 generated passwords, the registry password, 4 envSecrets values");
+        assert.strictEqual(run.secretValues.length, 7, "2 generated passwords, the registry password, 4 envSecrets values");
         for (const secret of run.secretValues) assert.ok(!text.includes(secret), `a secret value reached the Release`);
         assert.ok(!/"test"/.test(text), "no chart default password");
     });
@@ -142,8 +150,8 @@ describe("kde04 stack under mocks", () => {
             [T.secret, "girder-connection-info"], [T.secret, "globus-compute-creds"],
             [T.secret, "chart-credentials-postgresql-credentials"], [T.secret, "chart-credentials-rabbitmq-credentials"],
             [T.secret, "chart-credentials-celery-config"], [T.pvc, "io-volume"],
-            [T.pvc, "data-volumes-postgresql"], [T.pvc, "data-volumes-rabbitmq"],
-            [T.statefulSet, "rabbitmq"], [T.service, "rabbitmq"],
+            [T.statefulSet, "rabbitmq"], [T.service, "rabbitmq"], [T.service, "postgresql"],
+            [T.job, "instance-migration"],
         ]) {
             assert.ok(deps.has(urnOf(type, name)), `Release must depend on ${name}`);
         }
@@ -163,10 +171,14 @@ describe("kde04 stack under mocks", () => {
         assert.deepStrictEqual(v.dagsterDaemon.nodeSelector, selector);
         assert.deepStrictEqual(v["dagster-user-deployments"].deployments[0].nodeSelector, selector);
         assert.deepStrictEqual(v.runLauncher.config.celeryK8sRunLauncher.nodeSelector, selector);
-        assert.deepStrictEqual(v.postgresql.master.nodeSelector, selector);
-        assert.strictEqual(v.postgresql.nodeSelector, undefined, "the Bitnami subchart ignores postgresql.nodeSelector");
-        const broker = unwrap(one(run, T.statefulSet, "rabbitmq").inputs) as any;
-        assert.deepStrictEqual(broker.spec.template.spec.nodeSelector, selector);
+        for (const name of ["rabbitmq", "postgresql"]) {
+            const statefulSet = unwrap(one(run, T.statefulSet, name).inputs) as any;
+            assert.deepStrictEqual(statefulSet.spec.template.spec.nodeSelector, selector, name);
+        }
+        const backups = unwrap(one(run, T.cronJob).inputs) as any;
+        assert.deepStrictEqual(backups.spec.jobTemplate.spec.template.spec.nodeSelector, selector);
+        const migration = unwrap(one(run, T.job).inputs) as any;
+        assert.deepStrictEqual(migration.spec.template.spec.nodeSelector, selector);
     });
 
     it("runs the broker from the official image with its password from the credentials Secret", () => {
@@ -214,22 +226,5 @@ describe("kde04 stack under mocks", () => {
             "kubectl -n imqcam-dagster port-forward svc/dagster-dagster-webserver 9000:80");
         const image = await promiseOf(o.codeLocationImages["imqcam-example-1"]);
         assert.match(image, /^docker\.io\/openmsi\/testing_k8s_dagster@sha256:[0-9a-f]{64}$/);
-    });
-});
-
-describe("index.ts, the entry point pulumi runs", () => {
-    it("exports the stack outputs of the kde04 deployment", async () => {
-        let exported: Record<string, unknown> = {};
-        const run = await runProgram({ stack: "kde04", overrides: KDE04_SECRETS, program: () => {
-            // The entry point deploys on import, as under `pulumi up`.
-            exported = require("../index");
-            return undefined;
-        } });
-        assert.strictEqual(run.error, undefined);
-        assert.deepStrictEqual(Object.keys(exported).sort(), [
-            "chartVersion", "codeLocationImages", "namespace", "portForwardCommand", "releaseName", "webserverService"]);
-        assert.strictEqual(await promiseOf(exported.portForwardCommand as any),
-            "kubectl -n imqcam-dagster port-forward svc/dagster-dagster-webserver 9000:80");
-        assert.strictEqual(ofType(run, T.release).length, 1, "the entry point deployed the release");
     });
 });

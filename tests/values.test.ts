@@ -15,7 +15,7 @@ const args = (patch: Partial<ReleaseValuesArgs> = {}): ReleaseValuesArgs => ({
         repository: "registry.example/a", digest: `sha256:${"a".repeat(64)}` }],
     envSecretNames: ["creds-1234"],
     imagePullSecretNames: [],
-    postgresql: { secretName: "pg-secret", claimName: "pg-claim" },
+    postgresql: { secretName: "pg-secret", host: "pg-service" },
     celeryConfigSecretName: "celery-secret",
     ...patch,
 });
@@ -95,14 +95,26 @@ describe("buildReleaseValues", () => {
         }
     });
 
-    it("names credentials Secrets and claims instead of carrying passwords", () => {
+    it("lets launched runs carry each code location's config, so run pods get its env and volumes", () => {
+        const v = buildReleaseValues(args()) as any;
+        for (const d of v["dagster-user-deployments"].deployments) assert.deepStrictEqual(d.includeConfigInLaunchedRuns, { enabled: true });
+    });
+
+    it("names credentials Secrets instead of carrying passwords", () => {
         const v = buildReleaseValues(args()) as any;
         assert.strictEqual(v.generatePostgresqlPasswordSecret, false);
         assert.strictEqual(v.generateCeleryConfigSecret, false);
         assert.deepStrictEqual(v.global, { postgresqlSecretName: "pg-secret", celeryConfigSecretName: "celery-secret" });
-        assert.strictEqual(v.postgresql.existingSecret, "pg-secret");
-        assert.strictEqual(v.postgresql.postgresqlPassword, "");
-        assert.deepStrictEqual(v.postgresql.persistence, { enabled: true, existingClaim: "pg-claim" });
+        assert.ok(!("postgresqlPassword" in v.postgresql), "no password in the values, not even an empty one");
+    });
+
+    it("points every pod's storage at the program's own PostgreSQL, with the chart's subchart off", () => {
+        const v = buildReleaseValues(args()) as any;
+        assert.strictEqual(v.postgresql.enabled, false);
+        assert.strictEqual(v.postgresql.postgresqlHost, "pg-service");
+        assert.strictEqual(v.postgresql.service.port, 5432);
+        assert.strictEqual(v.postgresql.postgresqlUsername, "dagster");
+        assert.strictEqual(v.postgresql.postgresqlDatabase, "dagster");
     });
 
     it("names the psycopg2 driver for every pod's storage, which is all dagster-postgres installs", () => {
@@ -121,7 +133,7 @@ describe("buildReleaseValues", () => {
             }
         };
         walk(buildReleaseValues(args()));
-        // busybox, webserver, daemon, user code, Celery workers, PostgreSQL.
+        // busybox, webserver, daemon, user code, Celery workers, PostgreSQL (its `pg_isready` checks).
         assert.strictEqual(images.length, 6, `found ${images.length} images`);
         for (const image of images) {
             assert.ok(image.digest || (image.tag && image.tag !== "latest"), JSON.stringify(image));
@@ -140,7 +152,7 @@ describe("buildReleaseValues", () => {
         const v = buildReleaseValues(args({ nodeHostnames: ["n1", "n2"] })) as any;
         const expected = podPlacement(["n1", "n2"]).affinity;
         for (const target of [v.dagsterWebserver, v.dagsterDaemon, v["dagster-user-deployments"].deployments[0],
-            v.runLauncher.config.celeryK8sRunLauncher, v.postgresql.master]) {
+            v.runLauncher.config.celeryK8sRunLauncher]) {
             assert.deepStrictEqual(target.affinity, expected);
             assert.strictEqual(target.nodeSelector, undefined);
         }

@@ -1,0 +1,120 @@
+// Before the first resource: the objects this program creates by fixed name must not already
+// exist unless this stack made them. The Kubernetes provider's server-side apply would otherwise
+// take over whatever it finds (a manual deployment's namespace, NFS volume, database claim)
+// without a word. The program marks what it creates with OWNER_ANNOTATION and looks first.
+import { execFileSync } from "child_process";
+import * as pulumi from "@pulumi/pulumi";
+import { Problem } from "./configReader";
+
+export const OWNER_ANNOTATION = "imqcam-dagster/stack";
+/** Set by the takeover (takeover/), which has backed up and uninstalled what stood there. */
+export const TAKE_OVER_ENV = "IMQCAM_TAKE_OVER";
+export const TAKE_OVER_COMMAND = "npm run take-over -- --stack <stack>";
+
+/** What the program will create by name; the broker's and database's claims hold data. */
+export interface NamedObjects {
+    namespace: string;
+    ioVolume: string;
+    /** Claims in the namespace: the IO claim may be adopted, the data claims never. */
+    ioClaim: string;
+    dataClaims: string[];
+    releaseName: string;
+}
+
+export interface ObservedObject {
+    kind: string;
+    name: string;
+    annotations: Record<string, string>;
+}
+
+export interface Observation {
+    objects: ObservedObject[];
+    /** Helm releases of that name in the namespace (from Helm's release Secrets). */
+    releases: string[];
+}
+
+/** The problems that must stop `pulumi up`; empty when the cluster holds nothing unexpected. */
+export function objectsNotCreatedHere(expected: NamedObjects, observed: Observation, owner: string, takeOver: boolean): Problem[] {
+    const problems: Problem[] = [];
+    const find = (kind: string, name: string) => observed.objects.find((o) => o.kind === kind && o.name === name);
+    const fix = takeOver ? "delete it by hand after backing up its data, or choose another name" : TAKE_OVER_COMMAND;
+    const check = (kind: string, name: string, adoptable: boolean) => {
+        const found = find(kind, name);
+        if (!found) return;
+        const ownedBy = found.annotations[OWNER_ANNOTATION];
+        if (ownedBy === owner) return;
+        if (ownedBy !== undefined) {
+            problems.push({ key: `${kind} ${name}`, problem: `exists and belongs to stack ${ownedBy}, not ${owner}`,
+                fix: "deploy this stack into another namespace (pulumi config set namespace <name>)" });
+        } else if (!(adoptable && takeOver)) {
+            problems.push({ key: `${kind} ${name}`,
+                problem: adoptable ? "exists, but this stack did not create it" : "exists and holds data this stack did not create",
+                fix: adoptable ? TAKE_OVER_COMMAND : fix });
+        }
+    };
+    check("Namespace", expected.namespace, true);
+    check("PersistentVolume", expected.ioVolume, true);
+    check("PersistentVolumeClaim", expected.ioClaim, true);
+    for (const claim of expected.dataClaims) check("PersistentVolumeClaim", claim, false);
+    const namespace = find("Namespace", expected.namespace);
+    if (observed.releases.includes(expected.releaseName) && namespace?.annotations[OWNER_ANNOTATION] !== owner) {
+        problems.push({ key: `Helm release ${expected.releaseName}`,
+            problem: `is installed in namespace ${expected.namespace}, but not by this stack`, fix: TAKE_OVER_COMMAND });
+    }
+    return problems;
+}
+
+export class ClusterOwnershipError extends pulumi.RunError {
+    constructor(readonly problems: Problem[]) {
+        super(
+            "the cluster already holds objects this stack did not create; nothing was changed.\n" +
+            problems.map((p) => `  - ${p.key}: ${p.problem}\n    fix: ${p.fix}`).join("\n") +
+            `\nTo switch from the manual deployment without losing its run history, run the takeover: ` +
+            `${TAKE_OVER_COMMAND} (README, "Taking over the manual deployment").`,
+        );
+        this.name = "ClusterOwnershipError";
+    }
+}
+
+export type Kubectl = (args: string[]) => string;
+
+/** kubectl, on the kube context the Kubernetes provider uses (`kubernetes:context`, else the current one). */
+export function kubectl(context: string | undefined): Kubectl {
+    return (args) => {
+        try {
+            return execFileSync("kubectl", [...(context ? ["--context", context] : []), ...args],
+                { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        } catch (e) {
+            const err = e as { stderr?: string; message: string };
+            throw new pulumi.RunError(`could not read the cluster with \`kubectl ${args.join(" ")}\` ` +
+                `before deploying: ${(err.stderr || err.message).trim()}`);
+        }
+    };
+}
+
+/** Looks up the named objects, read-only. */
+export function observe(expected: NamedObjects, run: Kubectl): Observation {
+    const items = (out: string) => (out.trim() ? (JSON.parse(out).items ?? [JSON.parse(out)]) : []) as Array<{
+        kind: string; metadata: { name: string; annotations?: Record<string, string> };
+    }>;
+    const toObject = (i: ReturnType<typeof items>[number]) =>
+        ({ kind: i.kind, name: i.metadata.name, annotations: i.metadata.annotations ?? {} });
+    const clusterScoped = items(run(["get", `namespace/${expected.namespace}`,
+        `persistentvolume/${expected.ioVolume}`, "--ignore-not-found", "-o", "json"]));
+    const claims = items(run(["get", "--namespace", expected.namespace, "--ignore-not-found", "-o", "json",
+        ...[expected.ioClaim, ...expected.dataClaims].map((c) => `persistentvolumeclaim/${c}`)]));
+    // Helm 3 keeps each release revision in a Secret labelled owner=helm, name=<release>.
+    const releases = items(run(["get", "secrets", "--namespace", expected.namespace, "-o", "json",
+        "--selector", `owner=helm,name=${expected.releaseName}`]));
+    return {
+        objects: [...clusterScoped, ...claims].map(toObject),
+        releases: releases.length > 0 ? [expected.releaseName] : [],
+    };
+}
+
+/** Stops the program before its first resource when the cluster holds objects it did not create. */
+export function refuseObjectsNotCreatedHere(expected: NamedObjects, run: Kubectl, owner: string,
+    takeOver = process.env[TAKE_OVER_ENV] === "1"): void {
+    const problems = objectsNotCreatedHere(expected, observe(expected, run), owner, takeOver);
+    if (problems.length > 0) throw new ClusterOwnershipError(problems);
+}

@@ -1,0 +1,102 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { podPlacement } from "./placement";
+import * as images from "./images";
+
+/** Where on the IO volume backups go: the NFS share, beside (not inside) any run's outputs. */
+export const BACKUP_FOLDER = "backups/postgresql";
+/** Name prefix of scheduled backups; database/backup.sh prunes only files with its own prefix. */
+export const SCHEDULED_BACKUP_NAME = "scheduled";
+
+/** How the backup script (database/backup.sh) reaches the database and the share. */
+export interface BackupTarget {
+    /** database/backup.sh: runs in the PostgreSQL image, reads only the env built below. */
+    script: string;
+    /** The database's Service and the Secret with its password. */
+    host: pulumi.Input<string>;
+    user: string;
+    database: string;
+    credentialsSecretName: pulumi.Input<string>;
+    /** The IO volume's claim and where pods mount it. */
+    ioClaimName: pulumi.Input<string>;
+    ioMountPath: string;
+    nodeHostnames: readonly string[];
+}
+
+/**
+ * A pod template that runs one backup: `pg_dump` of the run history to the NFS share, checked,
+ * renamed into place only when complete, older ones of the same name pruned. Shared by the
+ * scheduled backups and the backup before each migration.
+ */
+export function backupContainer(t: BackupTarget, backupName: string, keep: number): k8s.types.input.core.v1.Container {
+    return {
+        name: "backup",
+        image: images.POSTGRESQL_SERVER,
+        command: ["sh", "-c", t.script],
+        env: [
+            { name: "PGHOST", value: t.host },
+            { name: "POSTGRES_USER", value: t.user },
+            { name: "POSTGRES_DB", value: t.database },
+            { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: { name: t.credentialsSecretName, key: "postgresql-password" } } },
+            // The script refuses to write when the share is not mounted there.
+            { name: "BACKUP_ROOT", value: t.ioMountPath },
+            { name: "BACKUP_DIR", value: `${t.ioMountPath}/${BACKUP_FOLDER}` },
+            { name: "BACKUP_NAME", value: backupName },
+            { name: "BACKUP_KEEP", value: String(keep) },
+        ],
+        volumeMounts: [{ name: "io-data", mountPath: t.ioMountPath }],
+    };
+}
+
+export function ioVolume(t: BackupTarget): k8s.types.input.core.v1.Volume {
+    return { name: "io-data", persistentVolumeClaim: { claimName: t.ioClaimName } };
+}
+
+export interface DatabaseBackupsArgs {
+    namespace: pulumi.Input<string>;
+    /** The CronJob's name. */
+    name: string;
+    target: BackupTarget;
+    /** Cron schedule (the cluster's time zone, UTC unless set) and how many backups to keep. */
+    schedule: string;
+    keep: number;
+}
+
+/** Scheduled backups of the run history to the NFS share, the oldest pruned. */
+export class DatabaseBackups extends pulumi.ComponentResource {
+    public readonly cronJobName: pulumi.Output<string>;
+
+    constructor(name: string, args: DatabaseBackupsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("imqcam-dagster:index:DatabaseBackups", name, {}, opts);
+        const labels = { "app.kubernetes.io/name": "postgresql-backup", "app.kubernetes.io/instance": args.name };
+        const cronJob = new k8s.batch.v1.CronJob(name, {
+            metadata: { name: args.name, namespace: args.namespace, labels },
+            spec: {
+                schedule: args.schedule,
+                // One backup at a time; a missed one (node down) runs when it can within the day.
+                concurrencyPolicy: "Forbid",
+                startingDeadlineSeconds: 24 * 3600,
+                successfulJobsHistoryLimit: 3,
+                failedJobsHistoryLimit: 3,
+                jobTemplate: {
+                    metadata: { labels },
+                    spec: {
+                        backoffLimit: 1,
+                        template: {
+                            metadata: { labels },
+                            spec: {
+                                ...podPlacement(args.target.nodeHostnames),
+                                restartPolicy: "Never",
+                                containers: [backupContainer(args.target, SCHEDULED_BACKUP_NAME, args.keep)],
+                                volumes: [ioVolume(args.target)],
+                            },
+                        },
+                    },
+                },
+            },
+        }, { parent: this });
+
+        this.cronJobName = cronJob.metadata.name;
+        this.registerOutputs({ cronJobName: this.cronJobName });
+    }
+}

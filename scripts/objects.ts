@@ -1,0 +1,39 @@
+// `ts-node scripts/objects.ts --stack <name>`: prints, as JSON, every Kubernetes object the program
+// sends for a stack (under mocks; the Helm release's objects come from the chart), for the
+// schema tests (tests/schemas). Secret values are replaced by a stand-in.
+import { runProgram, unwrap } from "./mockProgram";
+import { secretStandIns, stackConfig } from "./stackConfig";
+
+const SECRET_STAND_IN = "<secret>";
+/** An envSecrets entry for stacks whose file holds none yet, so their Secret's shape is checked too. */
+const SAMPLE_ENV_SECRETS = { "example-credentials": { EXAMPLE_TOKEN: SECRET_STAND_IN } };
+
+export async function kubernetesObjects(stack: string): Promise<Record<string, unknown>[]> {
+    const hasEnvSecrets = stackConfig(stack).config["imqcam-dagster:envSecrets"] !== undefined;
+    const run = await runProgram({ stack, overrides: {
+        ...secretStandIns(stack),
+        ...(hasEnvSecrets ? {} : { envSecrets: { value: SAMPLE_ENV_SECRETS, secret: true } }),
+    } });
+    if (run.error) throw run.error;
+    return run.resources
+        .filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh/"))
+        .map((r) => {
+            const object = unwrap(r.inputs) as Record<string, any>;
+            if (object.kind === "Secret" && object.stringData) {
+                object.stringData = Object.fromEntries(Object.keys(object.stringData).map((k) => [k, SECRET_STAND_IN]));
+            }
+            return object;
+        });
+}
+
+if (require.main === module) {
+    const at = process.argv.indexOf("--stack");
+    const stack = at >= 0 ? process.argv[at + 1] : undefined;
+    if (!stack) {
+        console.error("usage: ts-node scripts/objects.ts --stack <name>");
+        process.exit(2);
+    }
+    kubernetesObjects(stack).then(
+        (objects) => process.stdout.write(JSON.stringify(objects, null, 1)),
+        (e: Error) => { console.error(e.message); process.exit(1); });
+}

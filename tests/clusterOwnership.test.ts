@@ -1,0 +1,155 @@
+// No `pulumi up` takes over an object it did not create without saying so.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+    ClusterOwnershipError, NamedObjects, Observation, ObservedObject, objectsNotCreatedHere, observe, OWNER_ANNOTATION, TAKE_OVER_ENV,
+} from "../clusterOwnership";
+import { ofType, promiseOf, runProgram, T } from "../scripts/mockProgram";
+import { REPO_ROOT } from "../scripts/stackConfig";
+import { KDE04_SECRETS } from "./fixtures";
+
+const OWNER = "imqcam-dagster/kde04";
+const EXPECTED: NamedObjects = {
+    namespace: "imqcam-dagster", ioVolume: "imqcam-dagster-io-data", ioClaim: "imqcam-dagster-io-data",
+    dataClaims: ["dagster-postgresql-data", "dagster-rabbitmq-data"], releaseName: "dagster",
+};
+const object = (kind: string, name: string, owner?: string): ObservedObject =>
+    ({ kind, name, annotations: owner ? { [OWNER_ANNOTATION]: owner } : {} });
+/** What kde04 holds today: the manual deployment, made with kubectl and helm. */
+const MANUAL: Observation = {
+    objects: [
+        object("Namespace", "imqcam-dagster"),
+        object("PersistentVolume", "imqcam-dagster-io-data"),
+        object("PersistentVolumeClaim", "imqcam-dagster-io-data"),
+    ],
+    releases: ["dagster"],
+};
+const keys = (o: Observation, takeOver = false) => objectsNotCreatedHere(EXPECTED, o, OWNER, takeOver).map((p) => p.key);
+
+describe("objects this stack did not create", () => {
+    it("finds nothing in an empty cluster, or in one holding only this stack's objects", () => {
+        assert.deepStrictEqual(keys({ objects: [], releases: [] }), []);
+        const ours = MANUAL.objects.map((o) => object(o.kind, o.name, OWNER));
+        assert.deepStrictEqual(keys({ objects: ours, releases: ["dagster"] }), []);
+    });
+
+    it("stops at the manual deployment and names the takeover", () => {
+        const problems = objectsNotCreatedHere(EXPECTED, MANUAL, OWNER, false);
+        assert.deepStrictEqual(problems.map((p) => p.key), [
+            "Namespace imqcam-dagster", "PersistentVolume imqcam-dagster-io-data",
+            "PersistentVolumeClaim imqcam-dagster-io-data", "Helm release dagster",
+        ]);
+        for (const p of problems) assert.match(p.fix, /npm run take-over -- --stack/);
+        assert.match(new ClusterOwnershipError(problems).message, /nothing was changed[\s\S]*npm run take-over/);
+    });
+
+    it("lets the takeover adopt the namespace and the IO volume, once the old release is gone", () => {
+        assert.deepStrictEqual(keys(MANUAL, true), ["Helm release dagster"]);
+        assert.deepStrictEqual(keys({ ...MANUAL, releases: [] }, true), []);
+    });
+
+    it("never adopts a claim that holds a database's or a broker's data", () => {
+        const withData = { objects: [...MANUAL.objects, object("PersistentVolumeClaim", "dagster-postgresql-data")], releases: [] };
+        assert.deepStrictEqual(keys(withData, true), ["PersistentVolumeClaim dagster-postgresql-data"]);
+    });
+
+    it("refuses another stack's objects, takeover or not", () => {
+        const other = { objects: [object("Namespace", "imqcam-dagster", "imqcam-dagster/local")], releases: [] };
+        for (const takeOver of [false, true]) {
+            const [problem] = objectsNotCreatedHere(EXPECTED, other, OWNER, takeOver);
+            assert.match(problem.problem, /belongs to stack imqcam-dagster\/local/);
+        }
+    });
+});
+
+describe("reading the cluster with kubectl", () => {
+    it("asks for exactly the named objects, read-only, and reads lists, single objects and nothing", () => {
+        const calls: string[][] = [];
+        const answers = [
+            JSON.stringify({ kind: "List", items: [{ kind: "Namespace", metadata: { name: "imqcam-dagster" } }] }),
+            JSON.stringify({ kind: "PersistentVolumeClaim", metadata: { name: "dagster-rabbitmq-data",
+                annotations: { [OWNER_ANNOTATION]: OWNER } } }),
+            JSON.stringify({ kind: "List", items: [{ kind: "Secret", metadata: { name: "sh.helm.release.v1.dagster.v1" } }] }),
+        ];
+        const observed = observe(EXPECTED, (args) => { calls.push(args); return answers[calls.length - 1]; });
+        assert.deepStrictEqual(calls, [
+            ["get", "namespace/imqcam-dagster", "persistentvolume/imqcam-dagster-io-data", "--ignore-not-found", "-o", "json"],
+            ["get", "--namespace", "imqcam-dagster", "--ignore-not-found", "-o", "json",
+                "persistentvolumeclaim/imqcam-dagster-io-data", "persistentvolumeclaim/dagster-postgresql-data",
+                "persistentvolumeclaim/dagster-rabbitmq-data"],
+            ["get", "secrets", "--namespace", "imqcam-dagster", "-o", "json", "--selector", "owner=helm,name=dagster"],
+        ]);
+        assert.deepStrictEqual(observed, {
+            objects: [object("Namespace", "imqcam-dagster"), object("PersistentVolumeClaim", "dagster-rabbitmq-data", OWNER)],
+            releases: ["dagster"],
+        });
+        assert.deepStrictEqual(observe(EXPECTED, () => ""), { objects: [], releases: [] });
+    });
+});
+
+describe("the entry point", () => {
+    // A kubectl on PATH that answers as the cluster would: the manual deployment, or nothing.
+    let bin: string;
+    const savedPath = process.env.PATH;
+    before(() => {
+        bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-kubectl-"));
+        fs.writeFileSync(path.join(bin, "kubectl"), `#!/bin/sh
+[ "$FAKE_CLUSTER" = manual ] || { echo '{"kind":"List","items":[]}'; exit 0; }
+case "$*" in
+  *namespace/*) echo '{"kind":"List","items":[{"kind":"Namespace","metadata":{"name":"imqcam-dagster"}}]}' ;;
+  *owner=helm*) echo '{"kind":"List","items":[{"kind":"Secret","metadata":{"name":"sh.helm.release.v1.dagster.v1"}}]}' ;;
+  *) echo '{"kind":"List","items":[]}' ;;
+esac
+`, { mode: 0o755 });
+        process.env.PATH = `${bin}${path.delimiter}${savedPath}`;
+    });
+    after(() => {
+        process.env.PATH = savedPath;
+        delete process.env.FAKE_CLUSTER;
+        fs.rmSync(bin, { recursive: true, force: true });
+    });
+
+    // The entry point deploys on import, as under `pulumi up`.
+    const runIndex = (exports: (index: Record<string, unknown>) => void = () => undefined) => runProgram({
+        overrides: KDE04_SECRETS,
+        program: () => {
+            delete require.cache[require.resolve(path.join(REPO_ROOT, "index.ts"))];
+            exports(require(path.join(REPO_ROOT, "index.ts")));
+            return undefined;
+        },
+    });
+
+    it("looks at the cluster before the first resource and stops at objects it did not create", async () => {
+        process.env.FAKE_CLUSTER = "manual";
+        const run = await runIndex();
+        assert.ok(run.error instanceof ClusterOwnershipError, `expected a ClusterOwnershipError, got ${run.error}`);
+        assert.strictEqual(run.resources.length, 0, "nothing may be registered");
+        assert.deepStrictEqual(run.error.problems.map((p) => p.key), ["Namespace imqcam-dagster", "Helm release dagster"]);
+    });
+
+    it("deploys into a cluster that holds none of them, and exports the stack outputs", async () => {
+        process.env.FAKE_CLUSTER = "empty";
+        let exported: Record<string, unknown> = {};
+        const run = await runIndex((index) => { exported = index; });
+        assert.strictEqual(run.error, undefined);
+        assert.strictEqual(ofType(run, T.release).length, 1, "the entry point deployed the release");
+        assert.deepStrictEqual(Object.keys(exported).sort(), [
+            "chartVersion", "codeLocationImages", "namespace", "portForwardCommand", "releaseName", "webserverService"]);
+        assert.strictEqual(await promiseOf(exported.portForwardCommand as any),
+            "kubectl -n imqcam-dagster port-forward svc/dagster-dagster-webserver 9000:80");
+    });
+
+    it("lets the takeover's `pulumi up` adopt the namespace, but not over the old release", async () => {
+        process.env.FAKE_CLUSTER = "manual";
+        process.env[TAKE_OVER_ENV] = "1";
+        try {
+            const run = await runIndex();
+            assert.ok(run.error instanceof ClusterOwnershipError);
+            assert.deepStrictEqual(run.error.problems.map((p) => p.key), ["Helm release dagster"]);
+        } finally {
+            delete process.env[TAKE_OVER_ENV];
+        }
+    });
+});
