@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as images from "./images";
-import { podPlacement } from "./placement";
+import { singlePodServer } from "./singlePodServer";
 import { POSTGRESQL_PORT } from "./storage";
 
 /** The database container's name, where the takeover and the restore command `kubectl exec`. */
@@ -36,54 +36,32 @@ export class PostgreSqlServer extends pulumi.ComponentResource {
 
     constructor(name: string, args: PostgreSqlServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("imqcam-dagster:index:PostgreSqlServer", name, {}, opts);
-        const labels = { "app.kubernetes.io/name": "postgresql", "app.kubernetes.io/instance": args.name };
-        const metadata = { name: args.name, namespace: args.namespace, labels };
-
-        // Headless: the one database pod's address, published only once it is ready.
-        const service = new k8s.core.v1.Service(name, {
-            metadata,
-            spec: {
-                clusterIP: "None", selector: labels,
-                ports: [{ name: "postgresql", port: POSTGRESQL_PORT, targetPort: "postgresql" }],
-            },
-        }, { parent: this });
-
         // Over the socket inside the container: ready means it accepts this role's connections.
         const isReady = { exec: { command: ["sh", "-c", 'pg_isready -q -U "$POSTGRES_USER" -d "$POSTGRES_DB"'] } };
-        this.statefulSet = new k8s.apps.v1.StatefulSet(name, {
-            metadata,
-            spec: {
-                serviceName: service.metadata.name,
-                replicas: 1,
-                selector: { matchLabels: labels },
-                template: {
-                    metadata: { labels },
-                    spec: {
-                        ...podPlacement(args.nodeHostnames),
-                        // Time to finish a checkpoint on shutdown, so the next start needs no recovery.
-                        terminationGracePeriodSeconds: 60,
-                        containers: [{
-                            name: POSTGRESQL_CONTAINER,
-                            image: images.POSTGRESQL_SERVER,
-                            ports: [{ name: "postgresql", containerPort: POSTGRESQL_PORT }],
-                            env: [
-                                { name: "POSTGRES_USER", value: args.user },
-                                { name: "POSTGRES_DB", value: args.database },
-                                { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: {
-                                    name: args.credentialsSecretName, key: "postgresql-password" } } },
-                                // A subfolder: a volume's root may hold lost+found, which initdb refuses.
-                                { name: "PGDATA", value: `${DATA_MOUNT}/pgdata` },
-                            ],
-                            volumeMounts: [{ name: "data", mountPath: DATA_MOUNT }],
-                            readinessProbe: { ...isReady, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5 },
-                            livenessProbe: { ...isReady, initialDelaySeconds: 60, periodSeconds: 30, timeoutSeconds: 10 },
-                            resources: { requests: { cpu: "250m", memory: "512Mi" } },
-                        }],
-                        volumes: [{ name: "data", persistentVolumeClaim: { claimName: args.claimName } }],
-                    },
-                },
+        const { service, statefulSet } = singlePodServer(name, {
+            namespace: args.namespace, name: args.name, app: "postgresql",
+            port: { name: "postgresql", port: POSTGRESQL_PORT },
+            claimName: args.claimName, nodeHostnames: args.nodeHostnames,
+            // Time to finish a checkpoint on shutdown, so the next start needs no recovery.
+            terminationGracePeriodSeconds: 60,
+            container: {
+                name: POSTGRESQL_CONTAINER,
+                image: images.POSTGRESQL_SERVER,
+                env: [
+                    { name: "POSTGRES_USER", value: args.user },
+                    { name: "POSTGRES_DB", value: args.database },
+                    { name: "POSTGRES_PASSWORD", valueFrom: { secretKeyRef: {
+                        name: args.credentialsSecretName, key: "postgresql-password" } } },
+                    // A subfolder: a volume's root may hold lost+found, which initdb refuses.
+                    { name: "PGDATA", value: `${DATA_MOUNT}/pgdata` },
+                ],
+                volumeMounts: [{ name: "data", mountPath: DATA_MOUNT }],
+                readinessProbe: { ...isReady, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5 },
+                livenessProbe: { ...isReady, initialDelaySeconds: 60, periodSeconds: 30, timeoutSeconds: 10 },
+                resources: { requests: { cpu: "250m", memory: "512Mi" } },
             },
-        }, { parent: this });
+        }, this);
+        this.statefulSet = statefulSet;
 
         this.serviceName = service.metadata.name;
         this.registerOutputs({ serviceName: this.serviceName });

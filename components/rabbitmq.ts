@@ -1,7 +1,6 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as images from "./images";
-import { podPlacement } from "./placement";
+import { singlePodServer } from "./singlePodServer";
 
 /** AMQP, the port Celery's `pyamqp://` URLs use. */
 export const AMQP_PORT = 5672;
@@ -30,50 +29,30 @@ export class RabbitMqBroker extends pulumi.ComponentResource {
 
     constructor(name: string, args: RabbitMqBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("imqcam-dagster:index:RabbitMqBroker", name, {}, opts);
-        const labels = { "app.kubernetes.io/name": "rabbitmq", "app.kubernetes.io/instance": args.name };
-        const metadata = { name: args.name, namespace: args.namespace, labels };
-
-        // Headless: the one broker pod's address, published only once it is ready.
-        const service = new k8s.core.v1.Service(name, {
-            metadata,
-            spec: { clusterIP: "None", selector: labels, ports: [{ name: "amqp", port: AMQP_PORT, targetPort: "amqp" }] },
-        }, { parent: this });
-
         const probe = (command: string[], initialDelaySeconds: number, periodSeconds: number) => ({
             exec: { command: ["rabbitmq-diagnostics", "-q", ...command] },
             initialDelaySeconds, periodSeconds, timeoutSeconds: 20,
         });
-        new k8s.apps.v1.StatefulSet(name, {
-            metadata,
-            spec: {
-                // A stable pod name is a stable RabbitMQ node name, which owns the data directory.
-                serviceName: service.metadata.name,
-                replicas: 1,
-                selector: { matchLabels: labels },
-                template: {
-                    metadata: { labels },
-                    spec: {
-                        ...podPlacement(args.nodeHostnames),
-                        containers: [{
-                            name: "rabbitmq",
-                            image: images.RABBITMQ,
-                            ports: [{ name: "amqp", containerPort: AMQP_PORT }],
-                            env: [
-                                // Applied when the data directory is first created.
-                                { name: "RABBITMQ_DEFAULT_USER", value: args.username },
-                                { name: "RABBITMQ_DEFAULT_PASS", valueFrom: { secretKeyRef: {
-                                    name: args.credentialsSecretName, key: "rabbitmq-password" } } },
-                            ],
-                            volumeMounts: [{ name: "data", mountPath: "/var/lib/rabbitmq" }],
-                            readinessProbe: probe(["check_port_connectivity"], 10, 10),
-                            livenessProbe: probe(["status"], 60, 30),
-                            resources: { requests: { cpu: "100m", memory: "256Mi" } },
-                        }],
-                        volumes: [{ name: "data", persistentVolumeClaim: { claimName: args.claimName } }],
-                    },
-                },
+        // A stable pod name is a stable RabbitMQ node name, which owns the data directory.
+        const { service } = singlePodServer(name, {
+            namespace: args.namespace, name: args.name, app: "rabbitmq",
+            port: { name: "amqp", port: AMQP_PORT },
+            claimName: args.claimName, nodeHostnames: args.nodeHostnames,
+            container: {
+                name: "rabbitmq",
+                image: images.RABBITMQ,
+                env: [
+                    // Applied when the data directory is first created.
+                    { name: "RABBITMQ_DEFAULT_USER", value: args.username },
+                    { name: "RABBITMQ_DEFAULT_PASS", valueFrom: { secretKeyRef: {
+                        name: args.credentialsSecretName, key: "rabbitmq-password" } } },
+                ],
+                volumeMounts: [{ name: "data", mountPath: "/var/lib/rabbitmq" }],
+                readinessProbe: probe(["check_port_connectivity"], 10, 10),
+                livenessProbe: probe(["status"], 60, 30),
+                resources: { requests: { cpu: "100m", memory: "256Mi" } },
             },
-        }, { parent: this });
+        }, this);
 
         this.serviceName = service.metadata.name;
         this.registerOutputs({ serviceName: this.serviceName });

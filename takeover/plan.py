@@ -43,6 +43,13 @@ def _check_io_volume(inv: dict, problems: list) -> None:
     if claim is not None and claim["volume_name"] != names.IO_VOLUME:
         problems.append(f"PersistentVolumeClaim {names.IO_VOLUME} is bound to volume {claim['volume_name']}, "
                         f"not to the NFS PersistentVolume {names.IO_VOLUME}.")
+    if claim is not None and claim["storage_class"]:
+        # The program's claim names the empty class; a claim's class cannot change, so `pulumi up`
+        # would want to replace the protected claim and fail after the old release is gone.
+        problems.append(f"PersistentVolumeClaim {names.IO_VOLUME} has storage class {claim['storage_class']}; "
+                        f"the program's IO claim has none (\"\"), and a claim's class cannot change, so "
+                        f"`pulumi up` would stop at it after the uninstall. Stop here and ask for the takeover "
+                        f"to be extended for this cluster.")
     want = inv.get("io_nfs") or {}
     have = pv.get("nfs") or {}
     if (have.get("server"), have.get("path")) != (want.get("server"), want.get("path")):

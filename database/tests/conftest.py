@@ -32,11 +32,8 @@ from support import (
 
 @pytest.fixture(scope="session")
 def server():
-    server = pg.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    with pg.running() as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

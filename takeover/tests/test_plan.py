@@ -129,6 +129,10 @@ def _claim_on_other_volume(w):
     w.pvcs["imqcam-dagster-io-data"]["spec"]["volumeName"] = "pvc-4f1e0c2a-dynamic"
 
 
+def _io_claim_with_class(w):
+    w.pvcs["imqcam-dagster-io-data"]["spec"]["storageClassName"] = "standard"
+
+
 def _pv_missing(w):
     del w.pvs["imqcam-dagster-io-data"]
 
@@ -193,6 +197,7 @@ STOPS = {
     "the PV bound to another claim": (_pv_bound_elsewhere, "claimRef imqcam-dagster/someone-else"),
     "the PV not bound": (_pv_released, "is Released with claimRef"),
     "the claim on another volume": (_claim_on_other_volume, "bound to volume pvc-4f1e0c2a-dynamic"),
+    "the IO claim with a storage class": (_io_claim_with_class, "has storage class standard"),
     "the PV missing": (_pv_missing, "PersistentVolume imqcam-dagster-io-data (the NFS share"),
     "the PV on another share": (_pv_other_share, "stack's ioVolume.nfs is sciserver-fs1:/srv/other"),
     "the new database claim already there": (_new_claim_exists, "dagster-postgresql-data already exists"),

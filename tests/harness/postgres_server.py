@@ -7,6 +7,7 @@ everyone else connects over TCP on 127.0.0.1 with a password, as Dagster's pods 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -112,3 +113,13 @@ def start() -> PostgresServer:
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"PostgreSQL did not start: {exc.stderr}\n{log}") from exc
     return server
+
+
+@contextlib.contextmanager
+def running():
+    """A server for the length of a `with` block (a pytest fixture's session), removed after."""
+    server = start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -51,11 +51,8 @@ def postgres_server():
     """A real PostgreSQL server on loopback for the whole session (tests/harness/postgres_server.py)."""
     import postgres_server as pg
 
-    server = pg.start()
-    try:
+    with pg.running() as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _read_lock(path: Path) -> dict[str, str]:
