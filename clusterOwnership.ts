@@ -37,7 +37,6 @@ export interface Observation {
 export function objectsNotCreatedHere(expected: NamedObjects, observed: Observation, owner: string, takeOver: boolean): Problem[] {
     const problems: Problem[] = [];
     const find = (kind: string, name: string) => observed.objects.find((o) => o.kind === kind && o.name === name);
-    const fix = takeOver ? "delete it by hand after backing up its data, or choose another name" : TAKE_OVER_COMMAND;
     const check = (kind: string, name: string, adoptable: boolean) => {
         const found = find(kind, name);
         if (!found) return;
@@ -46,10 +45,11 @@ export function objectsNotCreatedHere(expected: NamedObjects, observed: Observat
         if (ownedBy !== undefined) {
             problems.push({ key: `${kind} ${name}`, problem: `exists and belongs to stack ${ownedBy}, not ${owner}`,
                 fix: "deploy this stack into another namespace (pulumi config set namespace <name>)" });
-        } else if (!(adoptable && takeOver)) {
-            problems.push({ key: `${kind} ${name}`,
-                problem: adoptable ? "exists, but this stack did not create it" : "exists and holds data this stack did not create",
-                fix: adoptable ? TAKE_OVER_COMMAND : fix });
+        } else if (!adoptable) {
+            problems.push({ key: `${kind} ${name}`, problem: "exists and holds data this stack did not create",
+                fix: `find out whose data it is; back it up, then kubectl -n ${expected.namespace} delete pvc ${name}` });
+        } else if (!takeOver) {
+            problems.push({ key: `${kind} ${name}`, problem: "exists, but this stack did not create it", fix: TAKE_OVER_COMMAND });
         }
     };
     check("Namespace", expected.namespace, true);

@@ -388,18 +388,9 @@ class Reader extends ConfigReader {
         const o = this.raw["backups"] === undefined ? {} : this.object("backups", ["schedule", "keep"], "pulumi config set --path 'backups.keep' 14");
         if (!o) return undefined;
         const schedule = this.optionalString(o, "backups", "schedule", rules.cronSchedule, DEFAULT_BACKUP_SCHEDULE);
-        let keep: number | undefined = DEFAULT_BACKUPS_KEPT;
-        if (o.keep !== undefined) {
-            keep = Number(o.keep);
-            if (!/^[0-9]+$/.test(String(o.keep)) || keep < 1 || keep > 365) {
-                this.report("backups.keep", `"${o.keep}" is not a whole number from 1 to 365`,
-                    `pulumi config set --path 'backups.keep' ${DEFAULT_BACKUPS_KEPT}`);
-                keep = undefined;
-            }
-        }
+        const keep = this.optionalInteger(o, "backups", "keep", 1, 365, DEFAULT_BACKUPS_KEPT);
         return keep !== undefined ? { schedule, keep } : undefined;
     }
-
 }
 
 /** A code location's dependency lock (`npm run lock`), beside its Dockerfile. */

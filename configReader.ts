@@ -79,6 +79,18 @@ export class ConfigReader {
         return this.check(`${key}.${field}`, String(value), rule, `pulumi config set --path '${key}.${field}' ${fallback ?? "<value>"}`) ?? fallback;
     }
 
+    protected optionalInteger(o: Record<string, Json>, key: string, field: string, min: number, max: number, fallback: number): number | undefined {
+        const value = o[field];
+        if (value === undefined || value === null) return fallback;
+        const n = Number(value);
+        if (!/^-?[0-9]+$/.test(String(value).trim()) || n < min || n > max) {
+            this.report(`${key}.${field}`, `"${value}" is not a whole number from ${min} to ${max}`,
+                `pulumi config set --path '${key}.${field}' ${fallback}`);
+            return undefined;
+        }
+        return n;
+    }
+
     protected check(key: string, value: string, rule: rules.Rule, fix: string): string | undefined {
         const problem = rule(value);
         if (problem === undefined) return value;
