@@ -37,6 +37,12 @@ export interface CodeLocationSettings {
     dockerfile: string;
 }
 
+/** CPU and memory of one container, as Kubernetes takes them. */
+export interface ComputeResources {
+    requests: { cpu: string; memory: string };
+    limits: { cpu: string; memory: string };
+}
+
 /** Scheduled `pg_dump`s of the run history to the NFS share. */
 export interface BackupSettings {
     /** Cron schedule, in the cluster's time zone (UTC unless the cluster says otherwise). */
@@ -74,6 +80,15 @@ export interface Settings {
     postgresqlVolume: DataVolumeSettings;
     rabbitmqVolume: DataVolumeSettings;
     backups: BackupSettings;
+    /** Days the runs' and steps' stdout/stderr stay on the IO volume. */
+    computeLogRetentionDays: number;
+    /** Runs at once; more wait in Dagster's run queue. */
+    maxConcurrentRuns: number;
+    /** Step Jobs one Celery worker watches at once: with the workers, the most steps at once. */
+    stepsPerCeleryWorker: number;
+    /** The run worker pod of each run, and each step pod. */
+    runPodResources: ComputeResources;
+    stepPodResources: ComputeResources;
 }
 
 export const DEFAULT_IO_SIZE = "5Gi";
@@ -81,6 +96,12 @@ export const DEFAULT_IO_MOUNT_PATH = "/tmp/imqcam_filesystem_io_data";
 export const DEFAULT_DATA_SIZE = "8Gi";
 export const DEFAULT_BACKUP_SCHEDULE = "30 2 * * *";
 export const DEFAULT_BACKUPS_KEPT = 14;
+export const DEFAULT_RUN_POD_RESOURCES: ComputeResources = {
+    requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "2Gi" },
+};
+export const DEFAULT_STEP_POD_RESOURCES: ComputeResources = {
+    requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "4Gi" },
+};
 /** The Celery worker reads a step pod's logs after it finishes: keep finished pods a while. */
 export const MIN_FINISHED_JOB_TTL_SECONDS = 300;
 export const MAX_FINISHED_JOB_TTL_SECONDS = 30 * 24 * 3600;
@@ -88,7 +109,8 @@ export const MAX_FINISHED_JOB_TTL_SECONDS = 30 * 24 * 3600;
 const KEYS = [
     "namespace", "dagsterVersion", "nodeHostname", "ioVolume", "envSecrets", "codeLocations",
     "registry", "registryPassword", "celeryWorkerReplicas", "finishedJobTtlSeconds",
-    "postgresqlVolume", "rabbitmqVolume", "backups",
+    "postgresqlVolume", "rabbitmqVolume", "backups", "computeLogRetentionDays",
+    "maxConcurrentRuns", "stepsPerCeleryWorker", "runPodResources", "stepPodResources",
 ] as const;
 
 /** Bad configuration; raised before any resource is registered. */
@@ -202,13 +224,20 @@ export function parseSettings(
     const postgresqlVolume = p.dataVolume("postgresqlVolume");
     const rabbitmqVolume = p.dataVolume("rabbitmqVolume");
     const backups = p.backups();
+    const computeLogRetentionDays = p.integer("computeLogRetentionDays", 1, 3650, 30);
+    const maxConcurrentRuns = p.integer("maxConcurrentRuns", 1, 200, 4);
+    const stepsPerCeleryWorker = p.integer("stepsPerCeleryWorker", 1, 32, 2);
+    const runPodResources = p.resources("runPodResources", DEFAULT_RUN_POD_RESOURCES);
+    const stepPodResources = p.resources("stepPodResources", DEFAULT_STEP_POD_RESOURCES);
 
     if (p.problems.length > 0) throw new ConfigError(p.problems);
     return {
         namespace: namespace!, dagsterVersion: dagsterVersion!, nodeHostnames, ioVolume: ioVolume!,
         envSecrets, codeLocations, registry: registry!, celeryWorkerReplicas: celeryWorkerReplicas!,
         finishedJobTtlSeconds: finishedJobTtlSeconds!, postgresqlVolume: postgresqlVolume!,
-        rabbitmqVolume: rabbitmqVolume!, backups: backups!,
+        rabbitmqVolume: rabbitmqVolume!, backups: backups!, computeLogRetentionDays: computeLogRetentionDays!,
+        maxConcurrentRuns: maxConcurrentRuns!, stepsPerCeleryWorker: stepsPerCeleryWorker!,
+        runPodResources: runPodResources!, stepPodResources: stepPodResources!,
     };
 }
 
@@ -390,6 +419,32 @@ class Reader extends ConfigReader {
         const schedule = this.optionalString(o, "backups", "schedule", rules.cronSchedule, DEFAULT_BACKUP_SCHEDULE);
         const keep = this.optionalInteger(o, "backups", "keep", 1, 365, DEFAULT_BACKUPS_KEPT);
         return keep !== undefined ? { schedule, keep } : undefined;
+    }
+
+    /** {requests: {cpu, memory}, limits: {cpu, memory}}, each request at most its limit. */
+    resources(key: "runPodResources" | "stepPodResources", fallback: ComputeResources): ComputeResources | undefined {
+        if (this.raw[key] === undefined) return fallback;
+        const fix = `pulumi config set --path '${key}.limits.memory' ${fallback.limits.memory} (and requests/limits cpu and memory)`;
+        const o = this.object(key, ["requests", "limits"], fix);
+        if (!o) return undefined;
+        const part = (name: "requests" | "limits") => {
+            const inner = this.object(`${key}.${name}`, ["cpu", "memory"], fix, o[name] ?? {});
+            if (!inner) return undefined;
+            const cpu = this.optionalString(inner, `${key}.${name}`, "cpu", rules.cpuQuantity, fallback[name].cpu);
+            const memory = this.optionalString(inner, `${key}.${name}`, "memory", rules.memoryQuantity, fallback[name].memory);
+            return { cpu, memory };
+        };
+        const requests = part("requests");
+        const limits = part("limits");
+        if (!requests || !limits || this.problems.some((p) => p.key.startsWith(`${key}.`))) return undefined;
+        for (const what of ["cpu", "memory"] as const) {
+            const parse = what === "cpu" ? rules.parseCpu : rules.parseMemory;
+            if (parse(requests[what]) > parse(limits[what])) {
+                this.report(`${key}.requests.${what}`, `"${requests[what]}" is more than its limit "${limits[what]}"`,
+                    `pulumi config set --path '${key}.requests.${what}' ${limits[what]}`);
+            }
+        }
+        return { requests, limits };
     }
 }
 

@@ -117,3 +117,32 @@ export const cronSchedule: Rule = (v) => {
         ? undefined
         : "is not a cron schedule (five fields: minute hour day-of-month month day-of-week, e.g. \"30 2 * * *\")";
 };
+
+/** CPU as Kubernetes writes it: cores (0.5, 2) or millicores (500m). */
+export const cpuQuantity: Rule = (v) => {
+    const m = /^([0-9]+(\.[0-9]{1,3})?|[0-9]+m)$/.exec(v);
+    if (!m) return "is not a CPU quantity such as 500m or 2";
+    return parseCpu(v) > 0 ? undefined : "must be larger than zero";
+};
+
+/** Millicores of a valid CPU quantity. */
+export function parseCpu(v: string): number {
+    return v.endsWith("m") ? Number(v.slice(0, -1)) : Math.round(Number(v) * 1000);
+}
+
+const MEMORY_UNITS: Record<string, number> = {
+    "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40,
+};
+
+/** Memory as Kubernetes writes it: 512Mi, 2Gi, 1G. */
+export const memoryQuantity: Rule = (v) => {
+    const m = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(v);
+    if (!m) return "is not a memory quantity such as 512Mi or 2Gi";
+    return Number(m[1]) > 0 ? undefined : "must be larger than zero";
+};
+
+/** Bytes of a valid memory quantity. */
+export function parseMemory(v: string): number {
+    const m = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(v)!;
+    return Number(m[1]) * MEMORY_UNITS[m[3] ?? ""];
+}

@@ -5,6 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { NamedObjects, OWNER_ANNOTATION } from "./clusterOwnership";
 import { Settings } from "./config";
+import { ComputeLogPruning } from "./components/computeLogPruning";
 import { ChartCredentials, RABBITMQ_USER } from "./components/credentials";
 import { DagsterRelease } from "./components/dagsterRelease";
 import { DatabaseBackups } from "./components/databaseBackups";
@@ -15,8 +16,10 @@ import { InstanceMigration } from "./components/instanceMigration";
 import { IoVolume } from "./components/ioVolume";
 import { PostgreSqlServer } from "./components/postgresql";
 import { RabbitMqBroker } from "./components/rabbitmq";
+import { NAMESPACE_DEFAULT } from "./components/resources";
 import { POSTGRESQL_DATABASE, POSTGRESQL_USER } from "./components/storage";
 import { UserCodeImage } from "./components/userCodeImage";
+import { computeLogsDir } from "./components/values";
 
 /** The Helm release name; the chart derives every object name from it. */
 export const RELEASE_NAME = "dagster";
@@ -72,6 +75,11 @@ export function deployDagster(settings: Settings): StackOutputs {
     const namespace = new k8s.core.v1.Namespace("namespace", {
         metadata: { name: settings.namespace, annotations: owned },
     }, { protect: true }).metadata.name;
+    // Requests and limits for any container that names none (the chart's init containers).
+    new k8s.core.v1.LimitRange("namespace-defaults", {
+        metadata: { name: "container-defaults", namespace },
+        spec: { limits: [{ type: "Container", defaultRequest: NAMESPACE_DEFAULT.requests, default: NAMESPACE_DEFAULT.limits }] },
+    });
 
     // 3. Storage that outlives the release: the IO volume, the database's and the broker's data.
     const ioVolume = new IoVolume("io-volume", {
@@ -84,7 +92,7 @@ export function deployDagster(settings: Settings): StackOutputs {
     });
 
     // 4. Secrets: the user's, the chart's generated credentials, and registry pull access.
-    const envSecrets = new EnvSecrets("env-secrets", { namespace, secrets: settings.envSecrets });
+    const envSecrets = new EnvSecrets("env-secrets", { namespace, namePrefix: RELEASE_NAME, secrets: settings.envSecrets });
     const credentials = new ChartCredentials("chart-credentials", {
         namespace, releaseName: RELEASE_NAME, brokerHost: BROKER_NAME,
     });
@@ -122,7 +130,14 @@ export function deployDagster(settings: Settings): StackOutputs {
         instanceConfigMapName: `${RELEASE_NAME}-storage-instance`, waitFor: [postgresql.statefulSet],
     });
 
-    // 7. Dagster itself, told where everything above is by name only.
+    // 7. Every run's and step's stdout/stderr, kept on the IO volume for the webserver, pruned daily.
+    new ComputeLogPruning("compute-log-pruning", {
+        namespace, name: `${RELEASE_NAME}-compute-log-pruning`, ioClaimName: ioVolume.claimName,
+        ioMountPath: settings.ioVolume.mountPath, logDir: computeLogsDir(settings.ioVolume.mountPath),
+        keepDays: settings.computeLogRetentionDays, nodeHostnames: settings.nodeHostnames,
+    });
+
+    // 8. Dagster itself, told where everything above is by name only.
     const release = new DagsterRelease("dagster", {
         namespace,
         releaseName: RELEASE_NAME,
@@ -132,12 +147,17 @@ export function deployDagster(settings: Settings): StackOutputs {
             nodeHostnames: settings.nodeHostnames,
             finishedJobTtlSeconds: settings.finishedJobTtlSeconds,
             celeryWorkerReplicas: settings.celeryWorkerReplicas,
+            stepsPerCeleryWorker: settings.stepsPerCeleryWorker,
+            maxConcurrentRuns: settings.maxConcurrentRuns,
+            runPodResources: settings.runPodResources,
+            stepPodResources: settings.stepPodResources,
             ioVolume: { claimName: ioVolume.claimName, mountPath: settings.ioVolume.mountPath },
             codeLocations: settings.codeLocations.map((location, i) => ({
                 name: location.name, module: location.module, attribute: location.attribute, port: location.port,
                 repository: images[i].repository, digest: images[i].digest,
             })),
             envSecretNames: envSecrets.names,
+            envSecretsVersion: envSecrets.version,
             imagePullSecretNames: pullSecret ? [pullSecret.name] : [],
             postgresql: { secretName: credentials.postgresqlSecretName, host: postgresql.serviceName },
             celeryConfigSecretName: credentials.celeryConfigSecretName,

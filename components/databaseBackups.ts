@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { podPlacement } from "./placement";
 import * as images from "./images";
+import * as resources from "./resources";
 
 /** Where on the IO volume backups go: the NFS share, beside (not inside) any run's outputs. */
 export const BACKUP_FOLDER = "backups/postgresql";
@@ -45,6 +46,7 @@ export function backupContainer(t: BackupTarget, backupName: string, keep: numbe
             { name: "BACKUP_KEEP", value: String(keep) },
         ],
         volumeMounts: [{ name: "io-data", mountPath: t.ioMountPath }],
+        resources: resources.BACKUP,
     };
 }
 

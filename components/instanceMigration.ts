@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { BackupTarget, backupContainer, ioVolume } from "./databaseBackups";
 import * as images from "./images";
+import * as resources from "./resources";
 import { podPlacement } from "./placement";
 import { PASSWORD_ENV, storageInstanceYaml } from "./storage";
 
@@ -65,6 +66,7 @@ export class InstanceMigration extends pulumi.ComponentResource {
                             name: "migrate",
                             image: `${images.DAGSTER_CELERY_K8S}:${args.dagsterVersion}`,
                             command: ["dagster", "instance", "migrate"],
+                            resources: resources.MIGRATION,
                             env: [
                                 { name: "DAGSTER_HOME", value: INSTANCE_DIR },
                                 { name: PASSWORD_ENV, valueFrom: { secretKeyRef: {

@@ -34,17 +34,24 @@ export function podPlacement(nodes: readonly string[]): PodPlacement {
 }
 
 /**
- * The `dagster-k8s/config` tag value for every run worker and step Job: the same placement
- * in the snake_case the Kubernetes Python client uses, and a TTL after which Kubernetes
- * deletes the finished Job and its pod. The Celery run launcher's own nodeSelector reaches
+ * The `dagster-k8s/config` tag value for run worker or step Jobs: the same placement in the
+ * snake_case the Kubernetes Python client uses, a TTL after which Kubernetes deletes the
+ * finished Job and its pod, and the container's requests and limits. The Celery run launcher's own nodeSelector reaches
  * only the Celery workers, so this is how the Jobs get pinned and cleaned up.
  */
-export function dagsterK8sJobConfig(nodes: readonly string[], finishedJobTtlSeconds: number): object {
+export function dagsterK8sJobConfig(nodes: readonly string[], finishedJobTtlSeconds: number, resources?: ContainerResources): object {
     const placement = snakeCaseKeys(podPlacement(nodes)) as object;
     return {
+        ...(resources ? { container_config: { resources } } : {}),
         ...(Object.keys(placement).length > 0 ? { pod_spec_config: placement } : {}),
         job_spec_config: { ttl_seconds_after_finished: finishedJobTtlSeconds },
     };
+}
+
+/** Requests and limits of the Job's container; the keys are the same in both spellings. */
+export interface ContainerResources {
+    requests: { cpu: string; memory: string };
+    limits: { cpu: string; memory: string };
 }
 
 /** nodeSelector -> node_selector, recursively. Label keys here are lower-case already. */

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as images from "./images";
+import * as resources from "./resources";
 import { singlePodServer } from "./singlePodServer";
 import { POSTGRESQL_PORT } from "./storage";
 
@@ -58,7 +59,7 @@ export class PostgreSqlServer extends pulumi.ComponentResource {
                 volumeMounts: [{ name: "data", mountPath: DATA_MOUNT }],
                 readinessProbe: { ...isReady, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5 },
                 livenessProbe: { ...isReady, initialDelaySeconds: 60, periodSeconds: 30, timeoutSeconds: 10 },
-                resources: { requests: { cpu: "250m", memory: "512Mi" } },
+                resources: resources.POSTGRESQL,
             },
         }, this);
         this.statefulSet = statefulSet;

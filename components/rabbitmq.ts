@@ -1,9 +1,14 @@
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ADVANCED_CONFIG_KEY, ADVANCED_CONFIG_PATH, advancedConfig, BrokerSettings, configHash } from "./brokerConfig";
 import * as images from "./images";
+import * as resources from "./resources";
 import { singlePodServer } from "./singlePodServer";
 
 /** AMQP, the port Celery's `pyamqp://` URLs use. */
 export const AMQP_PORT = 5672;
+/** On the broker's pod template: the hash of its configuration file, so a change rolls the pod. */
+export const CONFIG_HASH_ANNOTATION = "imqcam-dagster/broker-config-sha256";
 
 export interface RabbitMqBrokerArgs {
     namespace: pulumi.Input<string>;
@@ -15,6 +20,8 @@ export interface RabbitMqBrokerArgs {
     /** The protected claim the broker keeps its queues on. */
     claimName: pulumi.Input<string>;
     nodeHostnames: readonly string[];
+    /** The broker's settings (components/brokerConfig.ts); by default no consumer timeout. */
+    config?: BrokerSettings;
 }
 
 /**
@@ -22,13 +29,21 @@ export interface RabbitMqBrokerArgs {
  * worker init container writes the subchart's password into a URL from plain values, which
  * would put a secret in the Release (or, with the password only in a Secret, never connect);
  * and Bitnami's versioned images are withdrawn. This uses the official image, reads the
- * password from the Secret, and keeps its data on a claim the program protects.
+ * password from the Secret, and keeps its data on a claim the program protects. Its configuration
+ * file, advanced.config, comes from a ConfigMap (see components/brokerConfig.ts for why).
  */
 export class RabbitMqBroker extends pulumi.ComponentResource {
     public readonly serviceName: pulumi.Output<string>;
 
     constructor(name: string, args: RabbitMqBrokerArgs, opts?: pulumi.ComponentResourceOptions) {
+        const config = advancedConfig(args.config);
+        // Not `<name>-config`: the chart's Bitnami broker had a ConfigMap of that name.
+        const configMapName = `${args.name}-advanced-config`;
         super("imqcam-dagster:index:RabbitMqBroker", name, {}, opts);
+        new k8s.core.v1.ConfigMap(`${name}-config`, {
+            metadata: { name: configMapName, namespace: args.namespace, labels: { "app.kubernetes.io/name": "rabbitmq" } },
+            data: { [ADVANCED_CONFIG_KEY]: config },
+        }, { parent: this });
         const probe = (command: string[], initialDelaySeconds: number, periodSeconds: number) => ({
             exec: { command: ["rabbitmq-diagnostics", "-q", ...command] },
             initialDelaySeconds, periodSeconds, timeoutSeconds: 20,
@@ -38,6 +53,8 @@ export class RabbitMqBroker extends pulumi.ComponentResource {
             namespace: args.namespace, name: args.name, app: "rabbitmq",
             port: { name: "amqp", port: AMQP_PORT },
             claimName: args.claimName, nodeHostnames: args.nodeHostnames,
+            volumes: [{ name: "config", configMap: { name: configMapName } }],
+            podAnnotations: { [CONFIG_HASH_ANNOTATION]: configHash(config) },
             container: {
                 name: "rabbitmq",
                 image: images.RABBITMQ,
@@ -46,11 +63,16 @@ export class RabbitMqBroker extends pulumi.ComponentResource {
                     { name: "RABBITMQ_DEFAULT_USER", value: args.username },
                     { name: "RABBITMQ_DEFAULT_PASS", valueFrom: { secretKeyRef: {
                         name: args.credentialsSecretName, key: "rabbitmq-password" } } },
+                    // The image's default, stated so that the mount below stays where it is read.
+                    { name: "RABBITMQ_ADVANCED_CONFIG_FILE", value: ADVANCED_CONFIG_PATH },
                 ],
-                volumeMounts: [{ name: "data", mountPath: "/var/lib/rabbitmq" }],
+                volumeMounts: [
+                    { name: "data", mountPath: "/var/lib/rabbitmq" },
+                    { name: "config", mountPath: ADVANCED_CONFIG_PATH, subPath: ADVANCED_CONFIG_KEY, readOnly: true },
+                ],
                 readinessProbe: probe(["check_port_connectivity"], 10, 10),
                 livenessProbe: probe(["status"], 60, 30),
-                resources: { requests: { cpu: "100m", memory: "256Mi" } },
+                resources: resources.RABBITMQ,
             },
         }, this);
 
@@ -58,3 +80,4 @@ export class RabbitMqBroker extends pulumi.ComponentResource {
         this.registerOutputs({ serviceName: this.serviceName });
     }
 }
+

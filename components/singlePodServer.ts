@@ -13,6 +13,10 @@ export interface SinglePodServerArgs {
     container: k8s.types.input.core.v1.Container;
     /** The protected claim that holds the server's data, mounted as `data`. */
     claimName: pulumi.Input<string>;
+    /** More volumes for the container's mounts, such as a configuration file. */
+    volumes?: k8s.types.input.core.v1.Volume[];
+    /** On the pod template: a change rolls the pod (a configuration file's hash). */
+    podAnnotations?: Record<string, string>;
     nodeHostnames: readonly string[];
     terminationGracePeriodSeconds?: number;
 }
@@ -39,12 +43,15 @@ export function singlePodServer(name: string, args: SinglePodServerArgs, parent:
             replicas: 1,
             selector: { matchLabels: labels },
             template: {
-                metadata: { labels },
+                metadata: { labels, annotations: args.podAnnotations },
                 spec: {
                     ...podPlacement(args.nodeHostnames),
                     terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
                     containers: [{ ...args.container, ports: [{ name: args.port.name, containerPort: args.port.port }] }],
-                    volumes: [{ name: "data", persistentVolumeClaim: { claimName: args.claimName } }],
+                    volumes: [
+                        { name: "data", persistentVolumeClaim: { claimName: args.claimName } },
+                        ...(args.volumes ?? []),
+                    ],
                 },
             },
         },

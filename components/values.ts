@@ -2,16 +2,28 @@
 // most intricate part of the deployment is tested directly and can be printed for review.
 // Credentials reach the chart only as names of Secrets that the program creates: nothing
 // here is secret, and `pulumi preview` can show the whole values diff.
-import { dagsterK8sJobConfig, podPlacement } from "./placement";
+import { ContainerResources, dagsterK8sJobConfig, podPlacement } from "./placement";
 import * as images from "./images";
+import * as resources from "./resources";
 import { POSTGRESQL_DATABASE, POSTGRESQL_PORT, POSTGRESQL_SCHEME, POSTGRESQL_USER } from "./storage";
 
 /** The Celery queue the run launcher's workers listen on. */
 export const CELERY_QUEUE = "dagster";
 /** Environment variables through which the deployment tells a code location how it runs. */
 export const IO_MOUNT_PATH_ENV = "IMQCAM_IO_MOUNT_PATH";
+/** The `dagster-k8s/config` of run worker Jobs (job tags) and of step Jobs (op tags). */
 export const K8S_JOB_CONFIG_ENV = "IMQCAM_K8S_JOB_CONFIG";
+export const K8S_STEP_CONFIG_ENV = "IMQCAM_K8S_STEP_CONFIG";
+export const ENV_SECRETS_VERSION_ANNOTATION = "imqcam-dagster/env-secrets-version";
 const IO_VOLUME = "io-data";
+/** Where every run's and step's stdout/stderr is kept, on the IO volume (its own folder). */
+export const COMPUTE_LOGS_FOLDER = "compute-logs";
+/**
+ * Dagster's own compute log manager that writes files under a folder, named through the chart's
+ * CustomComputeLogManager: the chart's older `LocalComputeLogManager` entry names a module path
+ * (`dagster.core...`) that Dagster 1.13 no longer has, and newer charts dropped the entry.
+ */
+export const LOCAL_COMPUTE_LOG_MANAGER = { module: "dagster._core.storage.local_compute_log_manager", class: "LocalComputeLogManager" };
 
 export interface CodeLocationValues {
     name: string;
@@ -28,10 +40,16 @@ export interface ReleaseValuesArgs {
     nodeHostnames: readonly string[];
     finishedJobTtlSeconds: number;
     celeryWorkerReplicas: number;
+    stepsPerCeleryWorker: number;
+    maxConcurrentRuns: number;
+    runPodResources: ContainerResources;
+    stepPodResources: ContainerResources;
     ioVolume: { claimName: string; mountPath: string };
     codeLocations: readonly CodeLocationValues[];
     /** Names of the Secrets whose keys become environment variables of user code. */
     envSecretNames: readonly string[];
+    /** Changes when any envSecrets value does (the Secrets' uids): rolls the code servers only. */
+    envSecretsVersion: string;
     imagePullSecretNames: readonly string[];
     /** The program's PostgreSQL: its Service, and the Secret with its password. */
     postgresql: { secretName: string; host: string };
@@ -48,7 +66,8 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
     // Read by the code server (run worker Job tags), and by run and step pods (op tags).
     const codeLocationEnv = {
         [IO_MOUNT_PATH_ENV]: a.ioVolume.mountPath,
-        [K8S_JOB_CONFIG_ENV]: JSON.stringify(dagsterK8sJobConfig(a.nodeHostnames, a.finishedJobTtlSeconds)),
+        [K8S_JOB_CONFIG_ENV]: JSON.stringify(dagsterK8sJobConfig(a.nodeHostnames, a.finishedJobTtlSeconds, a.runPodResources)),
+        [K8S_STEP_CONFIG_ENV]: JSON.stringify(dagsterK8sJobConfig(a.nodeHostnames, a.finishedJobTtlSeconds, a.stepPodResources)),
     };
 
     return {
@@ -61,8 +80,22 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
         telemetry: { enabled: false },
         imagePullSecrets,
         busybox: { image: images.BUSYBOX },
-        dagsterWebserver: { image: dagsterImage, ...placement },
-        dagsterDaemon: { image: dagsterImage, ...placement },
+        // Both mount the IO volume: the webserver reads the compute logs that run and step pods
+        // write there.
+        dagsterWebserver: { image: dagsterImage, volumes, volumeMounts, resources: resources.WEBSERVER, ...placement },
+        dagsterDaemon: {
+            image: dagsterImage, volumes, volumeMounts, resources: resources.DAEMON, ...placement,
+            // Runs beyond this wait in Dagster's queue instead of crowding the node.
+            runCoordinator: {
+                enabled: true, type: "QueuedRunCoordinator",
+                config: { queuedRunCoordinator: { maxConcurrentRuns: a.maxConcurrentRuns } },
+            },
+        },
+        computeLogManager: {
+            type: "CustomComputeLogManager",
+            config: { customComputeLogManager: {
+                ...LOCAL_COMPUTE_LOG_MANAGER, config: { base_dir: computeLogsDir(a.ioVolume.mountPath) } } },
+        },
         "dagster-user-deployments": {
             enabled: true,
             enableSubchart: true,
@@ -76,9 +109,13 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
                 port: location.port,
                 env: Object.entries(codeLocationEnv).map(([name, value]) => ({ name, value })),
                 envSecrets,
+                // A code server reads envSecrets when it starts: a new value must restart it.
+                // (The chart rolls a code server whenever anything in its entry changes.)
+                annotations: { [ENV_SECRETS_VERSION_ANNOTATION]: a.envSecretsVersion },
                 volumes,
                 volumeMounts,
                 includeConfigInLaunchedRuns: { enabled: true },
+                resources: resources.CODE_SERVER,
                 ...placement,
             })),
         },
@@ -87,7 +124,13 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
             config: {
                 celeryK8sRunLauncher: {
                     image: dagsterImage,
+                    // Run and step Jobs: the chart's default is Always, a registry round trip per pod.
+                    imagePullPolicy: "IfNotPresent",
                     workerQueues: [{ name: CELERY_QUEUE, replicaCount: a.celeryWorkerReplicas }],
+                    // Each task a worker holds watches one step Job to its end: this bounds the
+                    // step pods at once to workers x this.
+                    configSource: { worker_concurrency: a.stepsPerCeleryWorker },
+                    resources: resources.CELERY_WORKER,
                     env: codeLocationEnv,
                     envSecrets,
                     volumes,
@@ -113,4 +156,9 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
             service: { port: POSTGRESQL_PORT },
         },
     };
+}
+
+/** The compute logs' folder as pods see it. */
+export function computeLogsDir(ioMountPath: string): string {
+    return `${ioMountPath}/${COMPUTE_LOGS_FOLDER}`;
 }

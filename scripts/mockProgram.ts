@@ -60,9 +60,11 @@ export async function runProgram(opts: RunOptions = {}): Promise<Run> {
                 state.result = pulumi.secret(value);
             } else if (args.type === "kubernetes:helm.sh/v3:Release") {
                 state.status = { name: args.inputs.name, version: args.inputs.version, namespace: args.inputs.namespace, status: "deployed" };
-            } else if (args.type.startsWith("kubernetes:") && args.inputs.metadata && !args.inputs.metadata.name) {
-                // The provider auto-names objects `<logical name>-<random suffix>`.
-                state.metadata = { ...args.inputs.metadata, name: `${args.name}-5f2c9a1e` };
+            } else if (args.type.startsWith("kubernetes:") && args.inputs.metadata) {
+                // The provider auto-names objects `<logical name>-<random suffix>`; the API server
+                // gives each object a uid, new when the object is replaced (here: its inputs change).
+                const uid = crypto.createHash("sha256").update(JSON.stringify(args.inputs)).digest("hex").slice(0, 36);
+                state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata.name ?? `${args.name}-5f2c9a1e`, uid };
             }
             return { id: `${args.name}-id`, state };
         },
@@ -196,6 +198,7 @@ export const T = {
     configMap: "kubernetes:core/v1:ConfigMap",
     job: "kubernetes:batch/v1:Job",
     cronJob: "kubernetes:batch/v1:CronJob",
+    limitRange: "kubernetes:core/v1:LimitRange",
     release: "kubernetes:helm.sh/v3:Release",
     image: "docker:index/image:Image",
     password: "random:index/randomPassword:RandomPassword",

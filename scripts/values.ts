@@ -16,7 +16,7 @@ export async function releaseValues(stack: string): Promise<Record<string, unkno
 
 export function valuesYaml(stack: string, values: Record<string, unknown>): string {
     return `# Helm values of the Release "dagster" for stack ${stack} (npm run values -- --stack ${stack}).\n` +
-        "# Image digests and the suffixes of auto-named Secrets are stand-ins for the ones `pulumi up` makes.\n" +
+        "# Image digests and the envSecrets uids are stand-ins for the ones `pulumi up` makes.\n" +
         yaml.dump(values, { sortKeys: true, lineWidth: 120, noRefs: true });
 }
 

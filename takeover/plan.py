@@ -179,8 +179,8 @@ def plan(inv: dict) -> tuple[list, list]:
     ]
     for secret, keys in names.OLD_SECRETS.items():
         rows.append(Row(REPLACE, "Secret", secret,
-                        f"keys {', '.join(keys)} -> encrypted stack config envSecrets.{secret} and an auto-named "
-                        f"Secret {secret}-<suffix>"))
+                        f"keys {', '.join(keys)} -> encrypted stack config envSecrets.{secret} and the program's "
+                        f"Secret dagster-{secret}"))
     for secret in names.OLD_SECRETS:
         rows.append(Row(DELETE_LATER, "Secret", secret, "after the new release is healthy (--delete-old)"))
     rows.append(Row(DELETE_LATER, "PersistentVolumeClaim", names.OLD_DB_CLAIM,

@@ -45,7 +45,7 @@ describe("kde04's run history", () => {
         });
 
         it("is backed up on a schedule to the NFS share by database/backup.sh, the oldest pruned", () => {
-            const cronJob = unwrap(one(run, T.cronJob).inputs) as any;
+            const cronJob = unwrap(one(run, T.cronJob, "database-backups").inputs) as any;
             assert.strictEqual(cronJob.spec.schedule, "30 2 * * *");
             assert.strictEqual(cronJob.spec.concurrencyPolicy, "Forbid");
             const pod = cronJob.spec.jobTemplate.spec.template.spec;
@@ -64,7 +64,7 @@ describe("kde04's run history", () => {
 
         it("takes the backup schedule and how many to keep from config", async () => {
             const other = await kde04({ backups: { value: { schedule: "@hourly", keep: 48 } } });
-            const cronJob = unwrap(one(other, T.cronJob).inputs) as any;
+            const cronJob = unwrap(one(other, T.cronJob, "database-backups").inputs) as any;
             assert.strictEqual(cronJob.spec.schedule, "@hourly");
             assert.strictEqual(envOf(cronJob.spec.jobTemplate.spec.template.spec.containers[0]).BACKUP_KEEP, "48");
         });
@@ -91,7 +91,7 @@ describe("kde04's run history", () => {
         });
 
         it("reads the same storage as the chart's pods: the program's PostgreSQL with the psycopg2 driver", () => {
-            const configMap = unwrap(one(run, T.configMap).inputs) as any;
+            const configMap = unwrap(one(run, T.configMap, "instance-migration-instance").inputs) as any;
             const instance = yaml.load(configMap.data["dagster.yaml"]) as any;
             const v = releaseValuesOf(run) as any;
             for (const storage of ["run_storage", "event_log_storage", "schedule_storage"]) {

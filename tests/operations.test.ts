@@ -76,6 +76,25 @@ describe("operations", () => {
         assert.strictEqual((unwrap(one(after, T.image).inputs) as any).build.args.DAGSTER_VERSION, "1.13.28");
     });
 
+    it("restarts only the code servers when an envSecrets value is rotated", async () => {
+        const rotated = {
+            ...KDE04_SECRETS.envSecrets.value as object,
+            "girder-connection-info": { GIRDER_API_URL: "https://girder.example/api/v1", GIRDER_API_KEY: "rotated-4c1d" },
+        };
+        const before = await kde04();
+        const after = await kde04({ envSecrets: { value: rotated, secret: true } });
+        // In the values, only the code server's annotation: the chart rolls a code server when its
+        // entry changes, and everything else (the instance's env_secrets, the Secret names) stays.
+        assert.deepStrictEqual(changes(before, after).filter((c) => c.startsWith(T.release)), [
+            `${T.release} dagster.values.dagster-user-deployments.deployments.0.annotations.imqcam-dagster/env-secrets-version`,
+        ]);
+        const names = (run: Run) => values(run).runLauncher.config.celeryK8sRunLauncher.envSecrets;
+        assert.deepStrictEqual(names(after), names(before));
+        const version = (run: Run) => values(run)["dagster-user-deployments"].deployments[0].annotations;
+        assert.notDeepStrictEqual(version(after), version(before));
+        assert.ok(!JSON.stringify(values(after)).includes("rotated-4c1d"), "no secret value in the values");
+    });
+
     it("pins every component and every Job to several nodes with node affinity", async () => {
         const run = await kde04({ nodeHostname: { value: ["kde04.idies.jhu.edu", "kde05.idies.jhu.edu"] } });
         const v = values(run);
@@ -85,7 +104,8 @@ describe("operations", () => {
             (unwrap(one(run, T.statefulSet, "rabbitmq").inputs) as any).spec.template.spec,
             (unwrap(one(run, T.statefulSet, "postgresql").inputs) as any).spec.template.spec,
             (unwrap(one(run, T.job).inputs) as any).spec.template.spec,
-            (unwrap(one(run, T.cronJob).inputs) as any).spec.jobTemplate.spec.template.spec]) {
+            (unwrap(one(run, T.cronJob, "database-backups").inputs) as any).spec.jobTemplate.spec.template.spec,
+            (unwrap(one(run, T.cronJob, "compute-log-pruning").inputs) as any).spec.jobTemplate.spec.template.spec]) {
             assert.deepStrictEqual(target.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
                 .nodeSelectorTerms[0].matchExpressions[0].values, nodes);
             assert.strictEqual(target.nodeSelector, undefined);

@@ -23,6 +23,7 @@ describe("kde04 stack under mocks", () => {
             `${T.image} imqcam-example-1`,
             `${T.release} dagster`,
             `${T.namespace} namespace`,
+            `${T.limitRange} namespace-defaults`,
             `${T.pv} io-volume`,
             `${T.pvc} data-volumes-postgresql`,
             `${T.pvc} data-volumes-rabbitmq`,
@@ -39,7 +40,9 @@ describe("kde04 stack under mocks", () => {
             `${T.service} rabbitmq`,
             `${T.statefulSet} rabbitmq`,
             `${T.cronJob} database-backups`,
+            `${T.cronJob} compute-log-pruning`,
             `${T.configMap} instance-migration-instance`,
+            `${T.configMap} rabbitmq-config`,
             `${T.job} instance-migration`,
         ].sort());
     });
@@ -48,7 +51,7 @@ describe("kde04 stack under mocks", () => {
         assert.strictEqual((one(run, T.namespace).inputs.metadata as any).name, NAMESPACE);
         const namespaced = run.resources.filter((r) =>
             [T.pvc, T.secret, T.service, T.statefulSet, T.configMap, T.job, T.cronJob].includes(r.type));
-        assert.strictEqual(namespaced.length, 15);
+        assert.strictEqual(namespaced.length, 17);
         for (const r of namespaced) assert.strictEqual((unwrap(r.inputs) as any).metadata.namespace, NAMESPACE, r.name);
         assert.strictEqual(one(run, T.release).inputs.namespace, NAMESPACE);
     });
@@ -98,13 +101,14 @@ describe("kde04 stack under mocks", () => {
         for (const s of ofType(run, T.secret)) assert.ok(!s.protect, s.name);
     });
 
-    it("turns each envSecrets entry into an auto-named Secret whose values stay secret", () => {
+    it("turns each envSecrets entry into a Secret of a fixed name whose values stay secret", () => {
         const girder = one(run, T.secret, "girder-connection-info");
         assert.ok(isSecretValue(girder.inputs.stringData), "stringData must be a secret input");
         assert.deepStrictEqual(unwrap(girder.inputs.stringData), {
             GIRDER_API_URL: "https://girder.example/api/v1", GIRDER_API_KEY: "girder-key-91c2",
         });
-        assert.strictEqual((girder.inputs.metadata as any).name, undefined, "auto-named");
+        // Not the manual deployment's `girder-connection-info`, which the takeover deletes later.
+        assert.strictEqual((girder.inputs.metadata as any).name, "dagster-girder-connection-info");
     });
 
     it("references the credentials Secrets by name, with generated values that are secret", () => {
@@ -159,7 +163,10 @@ describe("kde04 stack under mocks", () => {
 
     it("parents every resource to its component", () => {
         for (const r of run.resources) {
-            if (r.type.startsWith("imqcam-dagster:") || r.type === T.namespace) assert.strictEqual(r.parent, "", r.name);
+            // The namespace and its container defaults stand beside the components, as the namespace always has.
+            if (r.type.startsWith("imqcam-dagster:") || r.type === T.namespace || r.type === T.limitRange) {
+                assert.strictEqual(r.parent, "", r.name);
+            }
             else assert.match(r.parent, /imqcam-dagster:index:/, `${r.type} ${r.name} has no component parent`);
         }
     });
@@ -175,8 +182,10 @@ describe("kde04 stack under mocks", () => {
             const statefulSet = unwrap(one(run, T.statefulSet, name).inputs) as any;
             assert.deepStrictEqual(statefulSet.spec.template.spec.nodeSelector, selector, name);
         }
-        const backups = unwrap(one(run, T.cronJob).inputs) as any;
-        assert.deepStrictEqual(backups.spec.jobTemplate.spec.template.spec.nodeSelector, selector);
+        for (const name of ["database-backups", "compute-log-pruning"]) {
+            const cronJob = unwrap(one(run, T.cronJob, name).inputs) as any;
+            assert.deepStrictEqual(cronJob.spec.jobTemplate.spec.template.spec.nodeSelector, selector, name);
+        }
         const migration = unwrap(one(run, T.job).inputs) as any;
         assert.deepStrictEqual(migration.spec.template.spec.nodeSelector, selector);
     });
@@ -190,9 +199,13 @@ describe("kde04 stack under mocks", () => {
         assert.deepStrictEqual(container.env, [
             { name: "RABBITMQ_DEFAULT_USER", value: "dagster" },
             { name: "RABBITMQ_DEFAULT_PASS", valueFrom: { secretKeyRef: { name: "dagster-rabbitmq-credentials", key: "rabbitmq-password" } } },
+            { name: "RABBITMQ_ADVANCED_CONFIG_FILE", value: "/etc/rabbitmq/advanced.config" },
         ]);
-        assert.deepStrictEqual(pod.volumes, [{ name: "data", persistentVolumeClaim: { claimName: "dagster-rabbitmq-data" } }]);
-        assert.deepStrictEqual(container.volumeMounts, [{ name: "data", mountPath: "/var/lib/rabbitmq" }]);
+        // Its configuration file from the program's ConfigMap (tests/broker.test.ts).
+        assert.deepStrictEqual(pod.volumes, [{ name: "data", persistentVolumeClaim: { claimName: "dagster-rabbitmq-data" } },
+            { name: "config", configMap: { name: "dagster-rabbitmq-advanced-config" } }]);
+        assert.deepStrictEqual(container.volumeMounts, [{ name: "data", mountPath: "/var/lib/rabbitmq" },
+            { name: "config", mountPath: "/etc/rabbitmq/advanced.config", subPath: "advanced.config", readOnly: true }]);
         assert.strictEqual(broker.spec.replicas, 1);
         // The broker URL's host is this Service.
         const service = unwrap(one(run, T.service, "rabbitmq").inputs) as any;
@@ -202,18 +215,22 @@ describe("kde04 stack under mocks", () => {
         assert.strictEqual(broker.spec.serviceName, "dagster-rabbitmq");
     });
 
-    it("tells code servers and run/step pods the IO path and the Job placement and TTL", () => {
+    it("tells code servers and run/step pods the IO path, and the Job placement, TTL and resources", () => {
         const v = values();
-        const expectedJobConfig = {
+        const jobConfig = (resources: object) => ({
+            container_config: { resources },
             pod_spec_config: { node_selector: { "kubernetes.io/hostname": KDE04 } },
             job_spec_config: { ttl_seconds_after_finished: 3600 },
-        };
+        });
+        const run = jobConfig({ requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "2Gi" } });
+        const step = jobConfig({ requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "4Gi" } });
         const env = Object.fromEntries(v["dagster-user-deployments"].deployments[0].env.map((e: any) => [e.name, e.value]));
-        assert.strictEqual(env.IMQCAM_IO_MOUNT_PATH, "/tmp/imqcam_filesystem_io_data");
-        assert.deepStrictEqual(JSON.parse(env.IMQCAM_K8S_JOB_CONFIG), expectedJobConfig);
         const launcherEnv = v.runLauncher.config.celeryK8sRunLauncher.env;
-        assert.strictEqual(launcherEnv.IMQCAM_IO_MOUNT_PATH, "/tmp/imqcam_filesystem_io_data");
-        assert.deepStrictEqual(JSON.parse(launcherEnv.IMQCAM_K8S_JOB_CONFIG), expectedJobConfig);
+        for (const e of [env, launcherEnv]) {
+            assert.strictEqual(e.IMQCAM_IO_MOUNT_PATH, "/tmp/imqcam_filesystem_io_data");
+            assert.deepStrictEqual(JSON.parse(e.IMQCAM_K8S_JOB_CONFIG), run);
+            assert.deepStrictEqual(JSON.parse(e.IMQCAM_K8S_STEP_CONFIG), step);
+        }
     });
 
     it("outputs the namespace, release, chart version, webserver service and a port-forward command", async () => {
@@ -226,5 +243,37 @@ describe("kde04 stack under mocks", () => {
             "kubectl -n imqcam-dagster port-forward svc/dagster-dagster-webserver 9000:80");
         const image = await promiseOf(o.codeLocationImages["imqcam-example-1"]);
         assert.match(image, /^docker\.io\/openmsi\/testing_k8s_dagster@sha256:[0-9a-f]{64}$/);
+    });
+});
+
+describe("the images kde04 runs", () => {
+    it("are each pinned to an exact version or digest, from an official or maintained repository", async () => {
+        const run = await runProgram({ stack: "kde04", overrides: KDE04_SECRETS });
+        const found = new Set<string>();
+        const walk = (node: any) => {
+            if (Array.isArray(node)) node.forEach(walk);
+            else if (node && typeof node === "object") {
+                if (typeof node.image === "string") found.add(node.image);
+                // The chart's image objects: {registry?, repository, tag | digest}.
+                if (node.image && typeof node.image === "object" && node.image.repository) {
+                    const i = node.image;
+                    found.add(`${i.registry ? `${i.registry}/` : ""}${i.repository}${i.digest ? `@${i.digest}` : `:${i.tag}`}`);
+                }
+                Object.values(node).forEach(walk);
+            }
+        };
+        for (const r of run.resources) if (r.type.startsWith("kubernetes:") && r.type !== T.release) walk(unwrap(r.inputs));
+        walk(releaseValuesOf(run));
+        const images = [...found].sort();
+        assert.deepStrictEqual(images.map((i) => i.replace(/@sha256:[0-9a-f]{64}$/, "@sha256:…")), [
+            "docker.io/dagster/dagster-celery-k8s:1.13.27",
+            "docker.io/library/busybox:1.36.1",
+            "docker.io/library/postgres:17.6",
+            "docker.io/library/rabbitmq:3.13.7",
+            "docker.io/openmsi/testing_k8s_dagster@sha256:…",
+        ]);
+        for (const image of images) {
+            assert.match(image, /^docker\.io\/(library|dagster)\/[a-z0-9-]+:\d+\.\d+(\.\d+)?$|@sha256:[0-9a-f]{64}$/, image);
+        }
     });
 });

@@ -10,10 +10,15 @@ const args = (patch: Partial<ReleaseValuesArgs> = {}): ReleaseValuesArgs => ({
     nodeHostnames: [],
     finishedJobTtlSeconds: 3600,
     celeryWorkerReplicas: 2,
+    stepsPerCeleryWorker: 2,
+    maxConcurrentRuns: 4,
+    runPodResources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "2Gi" } },
+    stepPodResources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "4Gi" } },
     ioVolume: { claimName: "io-claim", mountPath: "/data/io" },
     codeLocations: [{ name: "loc-a", module: "pkg_a", attribute: "defs", port: 4000,
         repository: "registry.example/a", digest: `sha256:${"a".repeat(64)}` }],
     envSecretNames: ["creds-1234"],
+    envSecretsVersion: "uid-1",
     imagePullSecretNames: [],
     postgresql: { secretName: "pg-secret", host: "pg-service" },
     celeryConfigSecretName: "celery-secret",
@@ -40,9 +45,9 @@ describe("placement", () => {
         const file = path.join(__dirname, "../code-locations/imqcam/tests/k8s_job_config_examples.json");
         const examples = JSON.parse(fs.readFileSync(file, "utf8"));
         const cases = Object.entries(examples).filter(([name]) => !name.startsWith("_"));
-        assert.strictEqual(cases.length, 3);
+        assert.strictEqual(cases.length, 4);
         for (const [name, e] of cases as [string, any][]) {
-            assert.deepStrictEqual(dagsterK8sJobConfig(e.nodes, e.finishedJobTtlSeconds), e.config, name);
+            assert.deepStrictEqual(dagsterK8sJobConfig(e.nodes, e.finishedJobTtlSeconds, e.resources), e.config, name);
         }
     });
 
@@ -145,7 +150,8 @@ describe("buildReleaseValues", () => {
     it("pins nothing when no node is configured", () => {
         assert.deepStrictEqual(schedulingKeys(buildReleaseValues(args())), []);
         const env = (buildReleaseValues(args()) as any).runLauncher.config.celeryK8sRunLauncher.env;
-        assert.deepStrictEqual(JSON.parse(env.IMQCAM_K8S_JOB_CONFIG), { job_spec_config: { ttl_seconds_after_finished: 3600 } });
+        assert.deepStrictEqual(JSON.parse(env.IMQCAM_K8S_JOB_CONFIG), {
+            container_config: { resources: args().runPodResources }, job_spec_config: { ttl_seconds_after_finished: 3600 } });
     });
 
     it("pins every component and every Job to several nodes with node affinity", () => {
@@ -157,7 +163,7 @@ describe("buildReleaseValues", () => {
             assert.strictEqual(target.nodeSelector, undefined);
         }
         const jobConfig = JSON.parse(v.runLauncher.config.celeryK8sRunLauncher.env.IMQCAM_K8S_JOB_CONFIG);
-        assert.deepStrictEqual(jobConfig, dagsterK8sJobConfig(["n1", "n2"], 3600));
+        assert.deepStrictEqual(jobConfig, dagsterK8sJobConfig(["n1", "n2"], 3600, args().runPodResources));
     });
 
     it("gives each code location its own deployment", () => {

@@ -6,7 +6,8 @@ templates/helpers/instance/_postgresql.tpl: the three storages share one `postgr
 only when `postgresql.postgresqlScheme` is set). Only the address differs: the chart points at
 the `<release>-postgresql` Service on `postgresql.service.port`, the tests at their own server.
 The run launcher is left out: the CeleryK8sRunLauncher needs a cluster, and the pods' entry
-points under test do not use it.
+points under test do not use it. The compute log manager is included when the tests give the
+folder that stands for the IO volume.
 """
 
 from __future__ import annotations
@@ -47,7 +48,25 @@ def postgres_db(values: dict[str, Any], hostname: str, port: int) -> dict[str, A
     return block
 
 
-def instance_yaml(values: dict[str, Any], hostname: str, port: int) -> str:
+def compute_logs(values: dict[str, Any], io_mount_path: str, io_dir: str) -> dict[str, Any]:
+    """`compute_logs`, as templates/helpers/instance/_compute-log-manager.tpl renders the custom type.
+
+    The pods see the IO volume at ioVolume.mountPath; here it is io_dir.
+    """
+    manager = values["computeLogManager"]
+    assert manager["type"] == "CustomComputeLogManager", manager["type"]
+    custom = manager["config"]["customComputeLogManager"]
+    config = dict(custom["config"])
+    config["base_dir"] = config["base_dir"].replace(io_mount_path, io_dir, 1)
+    return {"module": custom["module"], "class": custom["class"], "config": config}
+
+
+def io_mount_path(values: dict[str, Any]) -> str:
+    """Where the pods mount the IO volume (the code servers' mount, as the chart is given it)."""
+    return values["dagster-user-deployments"]["deployments"][0]["volumeMounts"][0]["mountPath"]
+
+
+def instance_yaml(values: dict[str, Any], hostname: str, port: int, io_dir: str | None = None) -> str:
     storage = {"postgres_db": postgres_db(values, hostname, port)}
     instance = {
         "schedule_storage": {
@@ -67,4 +86,6 @@ def instance_yaml(values: dict[str, Any], hostname: str, port: int) -> str:
         },
         "telemetry": {"enabled": values.get("telemetry", {}).get("enabled", True)},
     }
+    if io_dir is not None:
+        instance["compute_logs"] = compute_logs(values, io_mount_path(values), io_dir)
     return yaml.safe_dump(instance, sort_keys=False)

@@ -12,13 +12,20 @@ from dagster_k8s.job import (
     get_user_defined_k8s_config,
 )
 
-from imqcam.k8s import DAGSTER_K8S_CONFIG_TAG, K8S_JOB_CONFIG_ENV_VAR, k8s_job_tags
+from imqcam.k8s import (
+    DAGSTER_K8S_CONFIG_TAG,
+    K8S_JOB_CONFIG_ENV_VAR,
+    K8S_STEP_CONFIG_ENV_VAR,
+    k8s_job_tags,
+    k8s_op_tags,
+)
 
 # The exact values the deployment sets: the TypeScript side tests its builder against this file.
 EXAMPLES = json.loads((Path(__file__).parent / "k8s_job_config_examples.json").read_text())
 SINGLE_NODE = EXAMPLES["single_node"]["config"]
 MULTI_NODE = EXAMPLES["multi_node"]["config"]
 UNPINNED = EXAMPLES["unpinned"]["config"]
+STEP_RESOURCES = EXAMPLES["step_resources"]["config"]
 
 # Runs in a fresh interpreter so imqcam.k8s.K8S_JOB_TAGS is computed from the given env, exactly
 # as in the code server / run pod / step pod. Reports the normalized (string) tags Dagster holds
@@ -154,3 +161,26 @@ def test_k8s_job_tags_parses_and_defaults():
     assert k8s_job_tags({K8S_JOB_CONFIG_ENV_VAR: json.dumps(SINGLE_NODE)}) == {
         DAGSTER_K8S_CONFIG_TAG: SINGLE_NODE
     }
+
+
+def test_run_and_step_jobs_get_their_own_config_and_resources(run_python):
+    # The run worker Job from the job's tags, each step Job from its op's tags.
+    dumped = _dump_tags(run_python, {
+        K8S_JOB_CONFIG_ENV_VAR: json.dumps(SINGLE_NODE),
+        K8S_STEP_CONFIG_ENV_VAR: json.dumps(STEP_RESOURCES),
+    })
+    for label, tags in _all_tag_sets(dumped):
+        expected = SINGLE_NODE if label.endswith("(job)") else STEP_RESOURCES
+        assert json.loads(tags[DAGSTER_K8S_CONFIG_TAG]) == expected, label
+        container = _v1_job(tags).spec.template.spec.containers[0]
+        if label.endswith("(job)"):
+            assert container.resources is None or not container.resources.limits, label
+        else:
+            assert container.resources.requests == {"cpu": "500m", "memory": "1Gi"}, label
+            assert container.resources.limits == {"cpu": "2", "memory": "4Gi"}, label
+
+
+def test_op_tags_fall_back_to_the_job_config_and_name_their_variable():
+    assert k8s_op_tags({K8S_JOB_CONFIG_ENV_VAR: json.dumps(SINGLE_NODE)}) == {DAGSTER_K8S_CONFIG_TAG: SINGLE_NODE}
+    with pytest.raises(ValueError, match=K8S_STEP_CONFIG_ENV_VAR):
+        k8s_op_tags({K8S_STEP_CONFIG_ENV_VAR: "[1]"})

@@ -49,9 +49,10 @@ def database(postgres_server, release_values):
     return password
 
 
-def _dagster_home(root: Path, values: dict, server: pg.PostgresServer) -> Path:
+def _dagster_home(root: Path, values: dict, server: pg.PostgresServer, io_dir: Path | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    (root / "dagster.yaml").write_text(chart_instance.instance_yaml(values, pg.HOST, server.port))
+    yaml_text = chart_instance.instance_yaml(values, pg.HOST, server.port, str(io_dir) if io_dir else None)
+    (root / "dagster.yaml").write_text(yaml_text)
     return root
 
 
@@ -74,7 +75,8 @@ def pod_env(tmp_path, database, monkeypatch):
 
 @pytest.fixture
 def instance(tmp_path, release_values, postgres_server, pod_env):
-    home = _dagster_home(tmp_path / "dagster_home", release_values, postgres_server)
+    # The IO volume, as every pod mounts it: outputs and compute logs.
+    home = _dagster_home(tmp_path / "dagster_home", release_values, postgres_server, tmp_path / "io")
     with DagsterInstance.from_config(str(home)) as inst:
         yield inst
 
@@ -198,3 +200,28 @@ def test_celery_job_steps_run_through_the_step_entry_point(instance, pod_env):
         for e in instance.all_logs(run.run_id)
         if e.step_key == "multiply_the_word"
     )
+
+
+def test_what_a_step_printed_is_readable_after_its_process_is_gone(instance, pod_env, tmp_path):
+    run = _create_run(instance, "example_job")
+    args = ExecuteRunArgs(job_origin=run.job_code_origin, run_id=run.run_id,
+                          instance_ref=instance.get_ref(), set_exit_code_on_failure=True).get_command_args()
+    _run_pod_command(list(args), pod_env)  # the run worker's process ends here
+
+    # Files under the IO volume's compute-logs folder, not the pod's own disk.
+    io_dir = Path(pod_env["IMQCAM_IO_MOUNT_PATH"])
+    assert any((io_dir / "compute-logs").rglob("*")), "no compute log under the IO volume"
+
+    # As the webserver reads them: its own instance from the same dagster.yaml, through Dagster's API.
+    with DagsterInstance.from_ref(instance.get_ref()) as webserver:
+        captured = [
+            e.dagster_event.logs_captured_data
+            for e in webserver.all_logs(run.run_id)
+            if e.dagster_event is not None and e.dagster_event.event_type == DagsterEventType.LOGS_CAPTURED
+        ]
+        assert captured, "no LOGS_CAPTURED event: compute logs are not kept"
+        logs = webserver.compute_log_manager
+        printed = b"".join(
+            logs.get_log_data(logs.build_log_key_for_run(run.run_id, c.file_key)).stdout or b"" for c in captured
+        ).decode()
+    assert "multiplying 'abc' by 2" in printed
