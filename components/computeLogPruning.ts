@@ -1,8 +1,7 @@
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as images from "./images";
 import * as resources from "./resources";
-import { podPlacement } from "./placement";
+import { pinnedCronJob } from "./pinnedCronJob";
 
 /** Once a day, when nothing much else runs. */
 export const PRUNE_SCHEDULE = "15 3 * * *";
@@ -37,42 +36,23 @@ export class ComputeLogPruning extends pulumi.ComponentResource {
 
     constructor(name: string, args: ComputeLogPruningArgs, opts?: pulumi.ComponentResourceOptions) {
         super("imqcam-dagster:index:ComputeLogPruning", name, {}, opts);
-        const labels = { "app.kubernetes.io/name": "compute-log-pruning", "app.kubernetes.io/instance": args.name };
-        const cronJob = new k8s.batch.v1.CronJob(name, {
-            metadata: { name: args.name, namespace: args.namespace, labels },
-            spec: {
-                schedule: PRUNE_SCHEDULE,
-                concurrencyPolicy: "Forbid",
-                successfulJobsHistoryLimit: 1,
-                failedJobsHistoryLimit: 3,
-                jobTemplate: {
-                    metadata: { labels },
-                    spec: {
-                        backoffLimit: 1,
-                        template: {
-                            metadata: { labels },
-                            spec: {
-                                ...podPlacement(args.nodeHostnames),
-                                restartPolicy: "Never",
-                                containers: [{
-                                    name: "prune",
-                                    image: `${images.BUSYBOX.repository}:${images.BUSYBOX.tag}`,
-                                    command: ["sh", "-c", PRUNE_SCRIPT],
-                                    env: [
-                                        { name: "LOG_ROOT", value: args.ioMountPath },
-                                        { name: "LOG_DIR", value: args.logDir },
-                                        { name: "KEEP_DAYS", value: String(args.keepDays) },
-                                    ],
-                                    volumeMounts: [{ name: "io-data", mountPath: args.ioMountPath }],
-                                    resources: resources.LOG_PRUNING,
-                                }],
-                                volumes: [{ name: "io-data", persistentVolumeClaim: { claimName: args.ioClaimName } }],
-                            },
-                        },
-                    },
-                },
+        const cronJob = pinnedCronJob(name, {
+            namespace: args.namespace, name: args.name, app: "compute-log-pruning", schedule: PRUNE_SCHEDULE,
+            container: {
+                name: "prune",
+                image: `${images.BUSYBOX.repository}:${images.BUSYBOX.tag}`,
+                command: ["sh", "-c", PRUNE_SCRIPT],
+                env: [
+                    { name: "LOG_ROOT", value: args.ioMountPath },
+                    { name: "LOG_DIR", value: args.logDir },
+                    { name: "KEEP_DAYS", value: String(args.keepDays) },
+                ],
+                volumeMounts: [{ name: "io-data", mountPath: args.ioMountPath }],
+                resources: resources.LOG_PRUNING,
             },
-        }, { parent: this });
+            volumes: [{ name: "io-data", persistentVolumeClaim: { claimName: args.ioClaimName } }],
+            nodeHostnames: args.nodeHostnames, succeededKept: 1,
+        }, this);
 
         this.cronJobName = cronJob.metadata.name;
         this.registerOutputs({ cronJobName: this.cronJobName });

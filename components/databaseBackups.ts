@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { podPlacement } from "./placement";
+import { pinnedCronJob } from "./pinnedCronJob";
 import * as images from "./images";
 import * as resources from "./resources";
 
@@ -70,33 +70,13 @@ export class DatabaseBackups extends pulumi.ComponentResource {
 
     constructor(name: string, args: DatabaseBackupsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("imqcam-dagster:index:DatabaseBackups", name, {}, opts);
-        const labels = { "app.kubernetes.io/name": "postgresql-backup", "app.kubernetes.io/instance": args.name };
-        const cronJob = new k8s.batch.v1.CronJob(name, {
-            metadata: { name: args.name, namespace: args.namespace, labels },
-            spec: {
-                schedule: args.schedule,
-                // One backup at a time; a missed one (node down) runs when it can within the day.
-                concurrencyPolicy: "Forbid",
-                startingDeadlineSeconds: 24 * 3600,
-                successfulJobsHistoryLimit: 3,
-                failedJobsHistoryLimit: 3,
-                jobTemplate: {
-                    metadata: { labels },
-                    spec: {
-                        backoffLimit: 1,
-                        template: {
-                            metadata: { labels },
-                            spec: {
-                                ...podPlacement(args.target.nodeHostnames),
-                                restartPolicy: "Never",
-                                containers: [backupContainer(args.target, SCHEDULED_BACKUP_NAME, args.keep)],
-                                volumes: [ioVolume(args.target)],
-                            },
-                        },
-                    },
-                },
-            },
-        }, { parent: this });
+        const cronJob = pinnedCronJob(name, {
+            namespace: args.namespace, name: args.name, app: "postgresql-backup", schedule: args.schedule,
+            container: backupContainer(args.target, SCHEDULED_BACKUP_NAME, args.keep),
+            volumes: [ioVolume(args.target)], nodeHostnames: args.target.nodeHostnames, succeededKept: 3,
+            // A missed one (node down) runs when it can within the day.
+            startingDeadlineSeconds: 24 * 3600,
+        }, this);
 
         this.cronJobName = cronJob.metadata.name;
         this.registerOutputs({ cronJobName: this.cronJobName });
