@@ -3,7 +3,7 @@
 # image's Python minor version, against a real PostgreSQL they start themselves; the check of
 # every Kubernetes object the program creates against the Kubernetes schemas (tests/schemas); the
 # broker's configuration in a real RabbitMQ with a real Celery worker (tests/broker); and the
-# CronJobs' own scripts (tests/cronjobs).
+# Jobs' and CronJobs' own commands (tests/jobs).
 #
 # Usage (npm run test:code-location does this):
 #   DAGSTER_VERSION=1.13.27 bash scripts/test-code-location.sh [extra pytest args]
@@ -70,7 +70,7 @@ cd "$repo_root"
 export PYTHONDONTWRITEBYTECODE=1 # keep __pycache__ out of the source tree
 set +e
 "$venv/bin/python" -m pytest -q -p no:cacheprovider "$code_location/tests" "$repo_root/tests/schemas" "$repo_root/tests/broker" \
-  "$repo_root/tests/cronjobs" "$@"
+  "$repo_root/tests/jobs" "$@"
 status=$?
 set -e
 exit "$status"
