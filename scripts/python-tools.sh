@@ -1,6 +1,6 @@
 # Shared by the lock and test scripts (sourced, not run): the code location's folder, the
 # Python minor version its image runs (read from the Dockerfile's FROM line, the one place it
-# is written), and that interpreter on this machine.
+# is written), that interpreter on this machine, and virtualenvs built from hashed locks.
 code_location="$repo_root/code-locations/imqcam"
 
 # "FROM python:3.11.13-slim-bookworm" -> 3.11.13 and 3.11
@@ -24,4 +24,45 @@ find_image_python() {
   done
   echo "error: the code location's image runs Python $image_python_minor (Dockerfile), and no python$image_python_minor is on PATH; install it (e.g. apt-get install python$image_python_minor python$image_python_minor-venv)" >&2
   return 1
+}
+
+# The next two use $python and $python_version (find_image_python's) and $repo_root.
+# install_locks <dir> <lock>... : a new virtualenv in dir holding exactly the locked packages.
+install_locks() {
+  local dir="$1" lock
+  shift
+  "$python" -m venv "$dir" || return 1
+  for lock in "$@"; do
+    "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+      --require-hashes --no-deps -r "$lock" || return 1
+  done
+  "$dir/bin/python" -m pip check
+}
+
+# ensure_venv <prefix> <lock>... : prints the path of .cache/<prefix><digest>, building it if needed.
+ensure_venv() {
+  local prefix="$1"
+  shift
+  local digest venv tmp_venv start_seconds
+  mkdir -p "$repo_root/.cache"
+  digest="$( (echo "$python_version"; cat "$@") | sha256sum | cut -c1-16)"
+  venv="$repo_root/.cache/$prefix$digest"
+  if [[ -x "$venv/bin/python" ]]; then
+    echo "Reusing virtualenv $venv" >&2
+  else
+    tmp_venv="$(mktemp -d "$repo_root/.cache/.${prefix}tmp.XXXXXX")"
+    chmod 755 "$tmp_venv" # mktemp -d creates it 0700
+    echo "Creating virtualenv $prefix$digest with Python $python_version (a minute or so)..." >&2
+    start_seconds=$SECONDS
+    if ! install_locks "$tmp_venv" "$@" >&2; then
+      rm -rf "$tmp_venv"
+      echo "error: could not install $*" >&2
+      return 1
+    fi
+    # Only now replace the environments of earlier locks.
+    rm -rf "$repo_root/.cache/$prefix"*
+    mv "$tmp_venv" "$venv"
+    echo "Virtualenv ready in $((SECONDS - start_seconds))s: $venv" >&2
+  fi
+  echo "$venv"
 }

@@ -26,30 +26,7 @@ python="$(find_image_python)"
 python_version="$("$python" -c 'import sys; print(sys.version.split()[0])')"
 locks=("$code_location/requirements.lock" "$code_location/requirements-test.lock")
 
-digest="$( (echo "$python_version"; cat "${locks[@]}") | sha256sum | cut -c1-16)"
-venv="$repo_root/.cache/code-location-venv-$digest"
-mkdir -p "$repo_root/.cache"
-
-if [[ -x "$venv/bin/python" ]]; then
-  echo "Reusing virtualenv $venv"
-else
-  tmp_venv="$(mktemp -d "$repo_root/.cache/.code-location-venv.tmp.XXXXXX")"
-  chmod 755 "$tmp_venv" # mktemp -d creates it 0700
-  trap 'rm -rf "$tmp_venv"' EXIT
-  echo "Creating a virtualenv from the locks with Python $python_version (a minute or two)..."
-  start_seconds=$SECONDS
-  "$python" -m venv "$tmp_venv"
-  for lock in "${locks[@]}"; do
-    "$tmp_venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-      --require-hashes --no-deps -r "$lock"
-  done
-  "$tmp_venv/bin/python" -m pip check
-  # Only now replace the environments of earlier locks.
-  rm -rf "$repo_root"/.cache/code-location-venv-*
-  mv "$tmp_venv" "$venv"
-  trap - EXIT
-  echo "Virtualenv ready in $((SECONDS - start_seconds))s: $venv"
-fi
+venv="$(ensure_venv code-location-venv- "${locks[@]}")"
 
 # The program's own Release values for the production stack: the tests build the pods'
 # dagster.yaml from them, so what the program tells the chart is what they exercise.

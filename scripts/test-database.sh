@@ -20,46 +20,6 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$repo_root/scripts/python-tools.sh"
 python="$(find_image_python)"
 python_version="$("$python" -c 'import sys; print(sys.version.split()[0])')"
-mkdir -p "$repo_root/.cache"
-
-# install_locks <dir> <lock>... : a new virtualenv in dir holding exactly the locked packages.
-install_locks() {
-  local dir="$1" lock
-  shift
-  "$python" -m venv "$dir" || return 1
-  for lock in "$@"; do
-    "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
-      --require-hashes --no-deps -r "$lock" || return 1
-  done
-  "$dir/bin/python" -m pip check
-}
-
-# ensure_venv <prefix> <lock>... : prints the path of .cache/<prefix><digest>, building it if needed.
-ensure_venv() {
-  local prefix="$1"
-  shift
-  local digest venv tmp_venv start_seconds
-  digest="$( (echo "$python_version"; cat "$@") | sha256sum | cut -c1-16)"
-  venv="$repo_root/.cache/$prefix$digest"
-  if [[ -x "$venv/bin/python" ]]; then
-    echo "Reusing virtualenv $venv" >&2
-  else
-    tmp_venv="$(mktemp -d "$repo_root/.cache/.${prefix}tmp.XXXXXX")"
-    chmod 755 "$tmp_venv" # mktemp -d creates it 0700
-    echo "Creating virtualenv $prefix$digest with Python $python_version (a minute or so)..." >&2
-    start_seconds=$SECONDS
-    if ! install_locks "$tmp_venv" "$@" >&2; then
-      rm -rf "$tmp_venv"
-      echo "error: could not install $*" >&2
-      return 1
-    fi
-    # Only now replace the environments of earlier locks.
-    rm -rf "$repo_root/.cache/$prefix"*
-    mv "$tmp_venv" "$venv"
-    echo "Virtualenv ready in $((SECONDS - start_seconds))s: $venv" >&2
-  fi
-  echo "$venv"
-}
 
 tests="$repo_root/database/tests"
 current="$(ensure_venv code-location-venv- "$code_location/requirements.lock" "$code_location/requirements-test.lock")"
