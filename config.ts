@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
+import { LocalChart, readLocalChart } from "./chart";
 import { ConfigReader, Json, Problem } from "./configReader";
 import * as rules from "./rules";
 
@@ -30,12 +31,16 @@ export interface CodeLocationSettings {
     module: string;
     attribute: string;
     port: number;
-    /** Image repository without tag; the program tags, pushes and pins it. */
+    /** Image repository without tag or digest. */
     image: string;
-    /** Build context, relative to the project folder. */
-    context: string;
-    dockerfile: string;
+    /** Built from this folder and pushed by the program, which pins the pushed digest. */
+    build?: { context: string; dockerfile: string };
+    /** Or an image someone else pushed (a CI pipeline): run as `image@pushedDigest`, never built. */
+    pushedDigest?: string;
 }
+
+/** Where the Dagster Helm chart comes from: its repository, or a chart file or folder of this machine. */
+export type ChartSource = { kind: "repository" } | { kind: "local"; path: string; kubeVersion?: string };
 
 /** CPU and memory of one container, as Kubernetes takes them. */
 export interface ComputeResources {
@@ -75,6 +80,7 @@ export interface Settings {
     envSecrets: EnvSecretSettings[];
     codeLocations: CodeLocationSettings[];
     registry: RegistrySettings;
+    chart: ChartSource;
     celeryWorkerReplicas: number;
     finishedJobTtlSeconds: number;
     postgresqlVolume: DataVolumeSettings;
@@ -110,7 +116,7 @@ const KEYS = [
     "namespace", "dagsterVersion", "nodeHostname", "ioVolume", "envSecrets", "codeLocations",
     "registry", "registryPassword", "celeryWorkerReplicas", "finishedJobTtlSeconds",
     "postgresqlVolume", "rabbitmqVolume", "backups", "computeLogRetentionDays",
-    "maxConcurrentRuns", "stepsPerCeleryWorker", "runPodResources", "stepPodResources",
+    "maxConcurrentRuns", "stepsPerCeleryWorker", "runPodResources", "stepPodResources", "dagsterChart",
 ] as const;
 
 /** Bad configuration; raised before any resource is registered. */
@@ -198,7 +204,7 @@ export function parseSettings(
     const codeLocations = p.codeLocations(projectDir);
     const registry = p.registry(isSecret("registryPassword"));
     for (const [i, location] of codeLocations.entries()) {
-        if (registry && !location.image.startsWith(`${registry.server}/`)) {
+        if (registry && location.build && !location.image.startsWith(`${registry.server}/`)) {
             p.report(`codeLocations[${i}].image`,
                 `"${location.image}" is not in the registry the program pushes to (registry.server ` +
                 `"${registry.server}"); write the repository with that host in front`,
@@ -206,7 +212,8 @@ export function parseSettings(
         }
     }
     for (const [i, location] of codeLocations.entries()) {
-        const lock = path.join(location.context, LOCK_FILE);
+        if (!location.build) continue;
+        const lock = path.join(location.build.context, LOCK_FILE);
         const locked = lockedDagsterVersion(path.join(projectDir, lock));
         if (dagsterVersion && locked !== undefined && locked !== dagsterVersion) {
             p.report("dagsterVersion",
@@ -217,6 +224,7 @@ export function parseSettings(
                     : `npm run lock -- --stack <this stack> and commit ${lock}`);
         }
     }
+    const chart = p.chartSource(projectDir, dagsterVersion);
     const celeryWorkerReplicas = p.integer("celeryWorkerReplicas", 1, 50, 2);
     const finishedJobTtlSeconds = p.integer("finishedJobTtlSeconds",
         MIN_FINISHED_JOB_TTL_SECONDS, MAX_FINISHED_JOB_TTL_SECONDS, 3600,
@@ -233,7 +241,7 @@ export function parseSettings(
     if (p.problems.length > 0) throw new ConfigError(p.problems);
     return {
         namespace: namespace!, dagsterVersion: dagsterVersion!, nodeHostnames, ioVolume: ioVolume!,
-        envSecrets, codeLocations, registry: registry!, celeryWorkerReplicas: celeryWorkerReplicas!,
+        envSecrets, codeLocations, registry: registry!, chart: chart!, celeryWorkerReplicas: celeryWorkerReplicas!,
         finishedJobTtlSeconds: finishedJobTtlSeconds!, postgresqlVolume: postgresqlVolume!,
         rabbitmqVolume: rabbitmqVolume!, backups: backups!, computeLogRetentionDays: computeLogRetentionDays!,
         maxConcurrentRuns: maxConcurrentRuns!, stepsPerCeleryWorker: stepsPerCeleryWorker!,
@@ -346,8 +354,15 @@ class Reader extends ConfigReader {
             const name = this.requiredString(o, key, "name", rules.serviceName, "imqcam-example-1");
             const module = this.requiredString(o, key, "module", rules.pythonModule, "imqcam");
             const attribute = this.requiredString(o, key, "attribute", rules.pythonIdentifier, "defs");
-            const image = this.requiredString(o, key, "image", rules.imageRepository, "docker.io/openmsi/testing_k8s_dagster");
-            const context = this.requiredString(o, key, "context", buildContext(projectDir), "code-locations/imqcam");
+            const image = this.requiredString(o, key, "image", rules.codeLocationImage, "docker.io/openmsi/testing_k8s_dagster");
+            const [repository, pushedDigest] = (image ?? "").split("@");
+            let context: string | undefined;
+            if (!pushedDigest) {
+                context = this.requiredString(o, key, "context", buildContext(projectDir), "code-locations/imqcam");
+            } else if (o.context !== undefined) {
+                this.report(`${key}.context`, `is set, but ${key}.image is pinned by digest, so nothing is built; ` +
+                    "keep one: a folder to build, or an image already pushed", `pulumi config rm --path '${key}.context'`);
+            }
             const port = Number(o.port);
             if (!Number.isInteger(port) || port < 1 || port > 65535) {
                 this.report(`${key}.port`, "is not a port number from 1 to 65535", `pulumi config set --path '${key}.port' 3030`);
@@ -362,8 +377,9 @@ class Reader extends ConfigReader {
                         `pulumi config set --path '${key}.port' ${port + 1}`);
                 }
             }
-            if (name && module && attribute && image && context && Number.isInteger(port)) {
-                result.push({ name, module, attribute, port, image, context, dockerfile: `${context}/Dockerfile` });
+            if (name && module && attribute && image && (context || pushedDigest) && Number.isInteger(port)) {
+                result.push({ name, module, attribute, port, image: repository,
+                    ...(pushedDigest ? { pushedDigest } : { build: { context: context!, dockerfile: `${context}/Dockerfile` } }) });
             }
         });
         return result;
@@ -419,6 +435,28 @@ class Reader extends ConfigReader {
         const schedule = this.optionalString(o, "backups", "schedule", rules.cronSchedule, DEFAULT_BACKUP_SCHEDULE);
         const keep = this.optionalInteger(o, "backups", "keep", 1, 365, DEFAULT_BACKUPS_KEPT);
         return keep !== undefined ? { schedule, keep } : undefined;
+    }
+
+    /** dagsterChart: a chart file (.tgz) or folder of this project or machine, for its version. */
+    chartSource(projectDir: string, dagsterVersion: string | undefined): ChartSource | undefined {
+        const value = this.raw["dagsterChart"];
+        if (value === undefined || value === "") return { kind: "repository" };
+        const fix = "pulumi config set dagsterChart ./charts/dagster-<dagsterVersion>.tgz  (or pulumi config rm dagsterChart for the chart repository)";
+        let chart: LocalChart;
+        try {
+            chart = readLocalChart(path.resolve(projectDir, value));
+        } catch (e) {
+            this.report("dagsterChart", `"${value}": ${(e as Error).message}`, fix);
+            return undefined;
+        }
+        if (chart.name !== "dagster") {
+            this.report("dagsterChart", `"${value}" is the chart "${chart.name}", not "dagster"`, fix);
+        } else if (dagsterVersion && chart.version !== dagsterVersion) {
+            this.report("dagsterChart", `"${value}" is chart version ${chart.version}, and dagsterVersion is ${dagsterVersion}; ` +
+                "the chart, the Celery workers and the user code must run one Dagster",
+            `pulumi config set dagsterVersion ${chart.version}, or ${fix}`);
+        }
+        return { kind: "local", path: value, kubeVersion: chart.kubeVersion };
     }
 
     /** {requests: {cpu, memory}, limits: {cpu, memory}}, each request at most its limit. */

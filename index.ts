@@ -1,12 +1,15 @@
 // `pulumi up` entry point: validate the stack's configuration, make sure the cluster holds
-// nothing this stack did not create, then deploy.
+// nothing this stack did not create and can hold the stack, then deploy.
 import * as pulumi from "@pulumi/pulumi";
 import { kubectl, refuseObjectsNotCreatedHere } from "./clusterOwnership";
+import { refuseClusterThatCannotHold } from "./clusterPreflight";
 import { loadSettings } from "./config";
-import { deployDagster, namedObjects, stackOwner } from "./stack";
+import { clusterNeeds, deployDagster, namedObjects, stackOwner } from "./stack";
 
 const settings = loadSettings();
-refuseObjectsNotCreatedHere(namedObjects(settings), kubectl(new pulumi.Config("kubernetes").get("context")), stackOwner());
+const cluster = kubectl(new pulumi.Config("kubernetes").get("context"));
+refuseObjectsNotCreatedHere(namedObjects(settings), cluster, stackOwner());
+refuseClusterThatCannotHold(clusterNeeds(settings), cluster);
 const deployment = deployDagster(settings);
 
 export const namespace = deployment.namespace;

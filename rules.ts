@@ -71,14 +71,28 @@ const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?)`;
 const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*";
 const REPOSITORY = new RegExp(`^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
 
-/** An image repository without tag or digest: the program tags and pins images itself. */
-export const imageRepository: Rule = (v) => {
+/** An image repository without tag or digest: the program tags and pins the images it builds. */
+const imageRepository: Rule = (v) => {
     if (REPOSITORY.test(v) && v.length <= 255) return undefined;
-    if (v.includes("@")) return "has a digest; give the repository only, the program pins the digest itself";
     if (REPOSITORY.test(v.replace(/:[\w][\w.-]{0,127}$/, ""))) {
         return "has a tag; give the repository only, the program tags it itself";
     }
     return "is not a valid image repository such as docker.io/openmsi/testing_k8s_dagster";
+};
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * A code location's image: a repository the program builds and pushes to, or an image already
+ * pushed (by CI, say) and pinned by digest, `repository@sha256:<64 hex>`, which it only runs.
+ */
+export const codeLocationImage: Rule = (v) => {
+    const at = v.indexOf("@");
+    if (at < 0) return imageRepository(v);
+    const [repository, digest] = [v.slice(0, at), v.slice(at + 1)];
+    if (!DIGEST.test(digest)) return `has digest "${digest}"; a pinned image ends in @sha256: and 64 lower-case hex digits`;
+    return REPOSITORY.test(repository) && repository.length <= 255 ? undefined
+        : `has "${repository}" before its digest, which is not an image repository without tag (such as docker.io/openmsi/testing_k8s_dagster)`;
 };
 
 /** A registry host, optionally with a port, e.g. docker.io or localhost:5001. */

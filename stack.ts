@@ -3,7 +3,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PUBLISHED_CHART_KUBE_VERSION } from "./chart";
 import { NamedObjects, OWNER_ANNOTATION } from "./clusterOwnership";
+import { ClusterNeeds } from "./clusterPreflight";
 import { Settings } from "./config";
 import { ComputeLogPruning } from "./components/computeLogPruning";
 import { ChartCredentials, RABBITMQ_USER } from "./components/credentials";
@@ -55,6 +57,18 @@ export function namedObjects(settings: Settings): NamedObjects {
     return {
         namespace: settings.namespace, ioVolume: IO_VOLUME_NAME, ioClaim: IO_VOLUME_NAME,
         dataClaims: [POSTGRESQL_CLAIM_NAME, RABBITMQ_CLAIM_NAME], releaseName: RELEASE_NAME,
+    };
+}
+
+/** What the cluster must have for this stack: its nodes, StorageClasses and Kubernetes version. */
+export function clusterNeeds(settings: Settings): ClusterNeeds {
+    const { chart } = settings;
+    return {
+        namespace: settings.namespace, nodeHostnames: settings.nodeHostnames,
+        dataVolumes: { postgresqlVolume: settings.postgresqlVolume, rabbitmqVolume: settings.rabbitmqVolume },
+        chartKubeVersion: chart.kind === "local"
+            ? { range: chart.kubeVersion ?? "*", source: `the chart ${chart.path}` }
+            : { range: PUBLISHED_CHART_KUBE_VERSION, source: `the Dagster chart ${settings.dagsterVersion}` },
     };
 }
 
@@ -142,6 +156,7 @@ export function deployDagster(settings: Settings): StackOutputs {
         namespace,
         releaseName: RELEASE_NAME,
         dagsterVersion: settings.dagsterVersion,
+        chart: settings.chart,
         values: pulumi.output({
             dagsterVersion: settings.dagsterVersion,
             nodeHostnames: settings.nodeHostnames,

@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { CHART_REPOSITORY } from "../chart";
+import { ChartSource } from "../config";
 import { buildReleaseValues, ReleaseValuesArgs } from "./values";
-
-export const CHART_REPOSITORY = "https://dagster-io.github.io/helm";
 /** Long enough for first pulls of the Dagster, PostgreSQL and RabbitMQ images on a slow link. */
 export const RELEASE_TIMEOUT_SECONDS = 900;
 /** Helm keeps this many revisions to roll back to; older ones are pruned. */
@@ -13,6 +13,8 @@ export interface DagsterReleaseArgs {
     releaseName: string;
     /** Chart version, equal to the Dagster version of workers and user code. */
     dagsterVersion: string;
+    /** The chart repository, or a local chart of that version (checked by config.ts). */
+    chart: ChartSource;
     /** The values builder's inputs, once the Secret names and image digests are known. */
     values: pulumi.Input<ReleaseValuesArgs>;
     /**
@@ -35,9 +37,9 @@ export class DagsterRelease extends pulumi.ComponentResource {
 
         const release = new k8s.helm.v3.Release(name, {
             name: args.releaseName,
-            chart: "dagster",
-            version: args.dagsterVersion,
-            repositoryOpts: { repo: CHART_REPOSITORY },
+            ...(args.chart.kind === "local"
+                ? { chart: args.chart.path }
+                : { chart: "dagster", version: args.dagsterVersion, repositoryOpts: { repo: CHART_REPOSITORY } }),
             namespace: args.namespace,
             values: this.values,
             // A failed install or upgrade is rolled back (and its new objects removed), so the

@@ -12,10 +12,12 @@ export interface UserCodeImageArgs {
 }
 
 /**
- * One code location's image: built from its folder with the stack's Dagster version, pushed,
- * and exposed by digest. The tag names the Dagster version only, so it changes when nothing
- * else does; the digest is what pins the deployment. With unchanged sources and settings the
- * provider sees no diff, so a no-op `pulumi up` neither builds nor pushes.
+ * One code location's image, exposed by digest. Built from its folder with the stack's Dagster
+ * version and pushed: the tag names the Dagster version only, so it changes when nothing else
+ * does; the digest is what pins the deployment, and with unchanged sources and settings the
+ * provider sees no diff, so a no-op `pulumi up` neither builds nor pushes. Or, where Docker
+ * cannot run (a login host, a pipeline that builds images itself), an image already pushed and
+ * pinned by digest in the configuration: then nothing is built or pushed.
  */
 export class UserCodeImage extends pulumi.ComponentResource {
     /** Repository without tag, e.g. docker.io/openmsi/testing_k8s_dagster. */
@@ -29,24 +31,28 @@ export class UserCodeImage extends pulumi.ComponentResource {
         super("imqcam-dagster:index:UserCodeImage", name, {}, opts);
         const { location, registry } = args;
 
-        const image = new docker.Image(name, {
-            imageName: `${location.image}:dagster-${args.dagsterVersion}`,
-            build: {
-                // Relative paths: the same inputs on every machine.
-                context: location.context,
-                dockerfile: location.dockerfile,
-                platform: IMAGE_PLATFORM,
-                args: { DAGSTER_VERSION: args.dagsterVersion },
-            },
-            // A preview (in code review too) neither builds nor pushes; the digest shows as unknown.
-            buildOnPreview: false,
-            registry: registry.username && registry.password
-                ? { server: registry.server, username: registry.username, password: registry.password }
-                : undefined,
-        }, { parent: this });
+        if (location.build) {
+            const image = new docker.Image(name, {
+                imageName: `${location.image}:dagster-${args.dagsterVersion}`,
+                build: {
+                    // Relative paths: the same inputs on every machine.
+                    context: location.build.context,
+                    dockerfile: location.build.dockerfile,
+                    platform: IMAGE_PLATFORM,
+                    args: { DAGSTER_VERSION: args.dagsterVersion },
+                },
+                // A preview (in code review too) neither builds nor pushes; the digest shows as unknown.
+                buildOnPreview: false,
+                registry: registry.username && registry.password
+                    ? { server: registry.server, username: registry.username, password: registry.password }
+                    : undefined,
+            }, { parent: this });
+            this.digest = image.repoDigest.apply(digestOf);
+        } else {
+            this.digest = pulumi.output(location.pushedDigest!);
+        }
 
         this.repository = location.image;
-        this.digest = image.repoDigest.apply(digestOf);
         this.pinnedReference = pulumi.interpolate`${location.image}@${this.digest}`;
         this.registerOutputs({ repository: this.repository, digest: this.digest, pinnedReference: this.pinnedReference });
     }

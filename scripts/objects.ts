@@ -1,7 +1,9 @@
-// `ts-node scripts/objects.ts --stack <name>`: prints, as JSON, every Kubernetes object the program
-// sends for a stack (under mocks; the Helm release's objects come from the chart), for the
-// schema tests (tests/schemas). Secret values are replaced by a stand-in.
-import { runProgram, unwrap } from "./mockProgram";
+// `ts-node scripts/objects.ts --stack <name> [--with-release-values]`: prints, as JSON, every
+// Kubernetes object the program sends for a stack (under mocks; the Helm release's objects come
+// from the chart), for the schema tests (tests/schemas) and the API server's (tests/cluster);
+// with the flag, {objects, releaseValues} of the same evaluation. Secret values are replaced by a
+// stand-in.
+import { releaseValuesOf, Run, runProgram, unwrap } from "./mockProgram";
 import { secretStandIns, stackConfig } from "./stackConfig";
 
 const SECRET_STAND_IN = "<secret>";
@@ -9,12 +11,20 @@ const SECRET_STAND_IN = "<secret>";
 const SAMPLE_ENV_SECRETS = { "example-credentials": { EXAMPLE_TOKEN: SECRET_STAND_IN } };
 
 export async function kubernetesObjects(stack: string): Promise<Record<string, unknown>[]> {
+    return objectsOf(await evaluate(stack));
+}
+
+async function evaluate(stack: string): Promise<Run> {
     const hasEnvSecrets = stackConfig(stack).config["imqcam-dagster:envSecrets"] !== undefined;
     const run = await runProgram({ stack, overrides: {
         ...secretStandIns(stack),
         ...(hasEnvSecrets ? {} : { envSecrets: { value: SAMPLE_ENV_SECRETS, secret: true } }),
     } });
     if (run.error) throw run.error;
+    return run;
+}
+
+function objectsOf(run: Run): Record<string, unknown>[] {
     return run.resources
         .filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh/"))
         .map((r) => {
@@ -33,7 +43,8 @@ if (require.main === module) {
         console.error("usage: ts-node scripts/objects.ts --stack <name>");
         process.exit(2);
     }
-    kubernetesObjects(stack).then(
-        (objects) => process.stdout.write(JSON.stringify(objects, null, 1)),
+    evaluate(stack).then(
+        (run) => process.stdout.write(JSON.stringify(process.argv.includes("--with-release-values")
+            ? { objects: objectsOf(run), releaseValues: releaseValuesOf(run) } : objectsOf(run), null, 1)),
         (e: Error) => { console.error(e.message); process.exit(1); });
 }

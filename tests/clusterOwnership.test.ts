@@ -89,6 +89,12 @@ describe("reading the cluster with kubectl", () => {
     });
 });
 
+/** kde04's node and the StorageClass of its local volumes, as `kubectl get nodes,storageclasses` lists them. */
+const KDE04_NODES_AND_CLASSES = { kind: "List", items: [
+    { kind: "Node", metadata: { name: "kde04.idies.jhu.edu", labels: { "kubernetes.io/hostname": "kde04.idies.jhu.edu" } } },
+    { kind: "StorageClass", metadata: { name: "local-storage-kde04" } },
+] };
+
 describe("the entry point", () => {
     // A kubectl on PATH that answers as the cluster would: the manual deployment, or nothing.
     let bin: string;
@@ -96,6 +102,10 @@ describe("the entry point", () => {
     before(() => {
         bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-kubectl-"));
         fs.writeFileSync(path.join(bin, "kubectl"), `#!/bin/sh
+case "$*" in
+  *"--raw /version"*) echo '{"gitVersion":"v1.31.4"}'; exit 0 ;;
+  *nodes,storageclasses*) echo '${JSON.stringify(KDE04_NODES_AND_CLASSES)}'; exit 0 ;;
+esac
 [ "$FAKE_CLUSTER" = manual ] || { echo '{"kind":"List","items":[]}'; exit 0; }
 case "$*" in
   *namespace/*) echo '{"kind":"List","items":[{"kind":"Namespace","metadata":{"name":"imqcam-dagster"}}]}' ;;

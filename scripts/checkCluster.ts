@@ -1,0 +1,35 @@
+// `ts-node scripts/checkCluster.ts --stack <name> [--overrides '<json>']`: runs the entry point,
+// index.ts, under Pulumi's mocks against the cluster of the current kube context (KUBECONFIG), so
+// its checks before the first resource (clusterOwnership.ts, clusterPreflight.ts) read that
+// cluster for real, as `pulumi preview` would. Prints {error, problems, resources} as JSON; for
+// the tests against a real API server (tests/cluster).
+import * as path from "path";
+import { runProgram } from "./mockProgram";
+import { Override, REPO_ROOT, secretStandIns } from "./stackConfig";
+
+async function main(): Promise<void> {
+    const arg = (flag: string) => { const at = process.argv.indexOf(flag); return at >= 0 ? process.argv[at + 1] : undefined; };
+    const stack = arg("--stack");
+    if (!stack) {
+        console.error("usage: ts-node scripts/checkCluster.ts --stack <name> [--overrides '<json>']");
+        process.exit(2);
+    }
+    const overrides = JSON.parse(arg("--overrides") ?? "{}") as Record<string, Override>;
+    const run = await runProgram({
+        stack, overrides: { ...secretStandIns(stack), ...overrides },
+        program: () => {
+            require(path.join(REPO_ROOT, "index.ts"));
+            return undefined;
+        },
+    });
+    const error = run.error as (Error & { problems?: unknown }) | undefined;
+    process.stdout.write(JSON.stringify({
+        error: error?.name ?? null, message: error?.message ?? null, problems: error?.problems ?? [],
+        resources: run.resources.length,
+    }, null, 1));
+}
+
+main().catch((e: Error) => {
+    console.error(e.message);
+    process.exit(1);
+});

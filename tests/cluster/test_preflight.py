@@ -1,0 +1,85 @@
+"""The entry point's checks before the first resource, against a real API server: index.ts runs
+(under Pulumi's mocks, as in `pulumi preview`) with kubectl pointed at the control plane, and
+stops, registering nothing, when the cluster cannot hold the stack or holds objects the stack did
+not create. Each test arranges the cluster it needs."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import program
+import storage
+
+KDE04_CLASS = "local-storage-kde04"
+
+
+def without_class(plane, name: str) -> None:
+    plane.kubectl("delete", "storageclass", name, "--ignore-not-found")
+
+
+def test_deploys_on_a_cluster_that_holds_the_stack(plane):
+    storage.provide(plane, KDE04_CLASS, [])
+    result = program.check_cluster(plane, "kde04")
+    assert result["error"] is None, result["message"]
+    assert result["resources"] > 20
+
+
+def test_stops_at_a_storage_class_the_cluster_lacks(plane):
+    without_class(plane, KDE04_CLASS)
+    result = program.check_cluster(plane, "kde04")
+    assert result["error"] == "ClusterPreflightError", result["message"]
+    assert result["resources"] == 0
+    assert program.problem_keys(result) == ["postgresqlVolume.storageClass", "rabbitmqVolume.storageClass"]
+    assert 'is "local-storage-kde04", and the cluster has no such StorageClass' in result["problems"][0]["problem"]
+
+
+def test_stops_at_a_node_the_cluster_lacks(plane):
+    storage.provide(plane, KDE04_CLASS, [])
+    result = program.check_cluster(plane, "kde04", {"nodeHostname": {"value": "kde05.idies.jhu.edu"}})
+    assert result["error"] == "ClusterPreflightError" and result["resources"] == 0
+    assert program.problem_keys(result) == ["nodeHostname"]
+    assert f"<one of: {plane.node_name}>" in result["problems"][0]["fix"]
+
+
+def test_stops_at_claims_without_class_on_a_cluster_without_default(plane):
+    without_class(plane, "standard")
+    result = program.check_cluster(plane, "local")
+    assert program.problem_keys(result) == ["postgresqlVolume.storageClass", "rabbitmqVolume.storageClass"]
+    assert "no default StorageClass" in result["problems"][0]["problem"]
+    storage.provide(plane, "standard", [], default=True)
+    assert program.check_cluster(plane, "local")["error"] is None
+
+
+def test_stops_at_its_namespace_being_deleted(plane):
+    storage.provide(plane, KDE04_CLASS, [])
+    # The stack's own namespace (so the ownership check passes), held in Terminating by a finalizer.
+    plane.kubectl("create", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": "imqcam-dagster", "annotations": {"imqcam-dagster/stack": "imqcam-dagster/kde04"}}}))
+    plane.kubectl("create", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+        "name": "held", "namespace": "imqcam-dagster", "finalizers": ["imqcam.test/hold"]}}))
+    plane.kubectl("delete", "namespace", "imqcam-dagster", "--wait=false")
+    try:
+        plane.wait_for("namespace Terminating", lambda: plane.get("namespace", "imqcam-dagster")["status"]["phase"] == "Terminating")
+        result = program.check_cluster(plane, "kde04")
+        assert program.problem_keys(result) == ["namespace"] and result["resources"] == 0
+        assert "is being deleted" in result["problems"][0]["problem"]
+    finally:
+        plane.kubectl("patch", "configmap", "held", "-n", "imqcam-dagster", "--type=merge", "-p", '{"metadata":{"finalizers":null}}')
+        plane.wait_for("namespace gone", lambda: plane.kubectl("get", "namespace", "imqcam-dagster", check=False).returncode != 0)
+
+
+@pytest.mark.parametrize("take_over", [False, True])
+def test_stops_at_a_namespace_it_did_not_create_unless_taking_over(plane, take_over):
+    storage.provide(plane, "standard", [], default=True)
+    plane.kubectl("create", "namespace", "dagster")
+    try:
+        result = program.check_cluster(plane, "local", env={"IMQCAM_TAKE_OVER": "1"} if take_over else None)
+        if take_over:
+            assert result["error"] is None, result["message"]
+        else:
+            assert result["error"] == "ClusterOwnershipError" and result["resources"] == 0
+            assert program.problem_keys(result) == ["Namespace dagster"]
+    finally:
+        plane.kubectl("delete", "namespace", "dagster", "--wait=false")
+        plane.wait_for("namespace gone", lambda: plane.kubectl("get", "namespace", "dagster", check=False).returncode != 0)
