@@ -8,6 +8,7 @@ import { NamedObjects, OWNER_ANNOTATION } from "./clusterOwnership";
 import { ClusterNeeds } from "./clusterPreflight";
 import { Settings } from "./config";
 import { ComputeLogPruning } from "./components/computeLogPruning";
+import { CeleryWorkerShutdown } from "./components/celeryWorkerShutdown";
 import { ChartCredentials, RABBITMQ_USER } from "./components/credentials";
 import { DagsterRelease } from "./components/dagsterRelease";
 import { DatabaseBackups } from "./components/databaseBackups";
@@ -21,7 +22,7 @@ import { RabbitMqBroker } from "./components/rabbitmq";
 import { NAMESPACE_DEFAULT } from "./components/resources";
 import { POSTGRESQL_DATABASE, POSTGRESQL_USER } from "./components/storage";
 import { UserCodeImage } from "./components/userCodeImage";
-import { computeLogsDir } from "./components/values";
+import { CELERY_QUEUE, computeLogsDir } from "./components/values";
 
 /** The Helm release name; the chart derives every object name from it. */
 export const RELEASE_NAME = "dagster";
@@ -179,6 +180,11 @@ export function deployDagster(settings: Settings): StackOutputs {
         }),
         // The migration first: no pod of a new version starts on a schema it has not migrated.
         dependsOn: [ioVolume, envSecrets, credentials, broker, migration, ...(pullSecret ? [pullSecret] : [])],
+    });
+
+    // 9. Celery workers that, when a change restarts them, finish the steps they watch first.
+    new CeleryWorkerShutdown("celery-worker-shutdown", {
+        namespace, deploymentNames: [`${RELEASE_NAME}-celery-workers-${CELERY_QUEUE}`], release,
     });
 
     return {

@@ -1,8 +1,8 @@
-// `ts-node scripts/objects.ts --stack <name> [--with-release-values]`: prints, as JSON, every
-// Kubernetes object the program sends for a stack (under mocks; the Helm release's objects come
-// from the chart), for the schema tests (tests/schemas) and the API server's (tests/cluster);
-// with the flag, {objects, releaseValues} of the same evaluation. Secret values are replaced by a
-// stand-in.
+// `ts-node scripts/objects.ts --stack <name> [--with-release]`: prints, as JSON, every Kubernetes
+// object the program sends for a stack (under mocks; the Helm release's objects come from the
+// chart), for the schema tests (tests/schemas) and the API server's (tests/cluster); with the
+// flag, {objects, releaseValues, patches} of the same evaluation, patches being what the program
+// applies to objects the chart renders. Secret values are replaced by a stand-in.
 import { releaseValuesOf, Run, runProgram, unwrap } from "./mockProgram";
 import { secretStandIns, stackConfig } from "./stackConfig";
 
@@ -24,9 +24,15 @@ async function evaluate(stack: string): Promise<Run> {
     return run;
 }
 
+function patchesOf(run: Run): Record<string, unknown>[] {
+    return run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type.endsWith("Patch"))
+        .map((r) => unwrap(r.inputs) as Record<string, unknown>);
+}
+
 function objectsOf(run: Run): Record<string, unknown>[] {
     return run.resources
-        .filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh/"))
+        // Not the Release, and not patches of the objects it renders (only a part of an object).
+        .filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh/") && !r.type.endsWith("Patch"))
         .map((r) => {
             const object = unwrap(r.inputs) as Record<string, any>;
             if (object.kind === "Secret" && object.stringData) {
@@ -44,7 +50,7 @@ if (require.main === module) {
         process.exit(2);
     }
     evaluate(stack).then(
-        (run) => process.stdout.write(JSON.stringify(process.argv.includes("--with-release-values")
-            ? { objects: objectsOf(run), releaseValues: releaseValuesOf(run) } : objectsOf(run), null, 1)),
+        (run) => process.stdout.write(JSON.stringify(process.argv.includes("--with-release")
+            ? { objects: objectsOf(run), releaseValues: releaseValuesOf(run), patches: patchesOf(run) } : objectsOf(run), null, 1)),
         (e: Error) => { console.error(e.message); process.exit(1); });
 }

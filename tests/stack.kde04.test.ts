@@ -44,6 +44,7 @@ describe("kde04 stack under mocks", () => {
             `${T.configMap} instance-migration-instance`,
             `${T.configMap} rabbitmq-config`,
             `${T.job} instance-migration`,
+            `kubernetes:apps/v1:DeploymentPatch celery-worker-shutdown-dagster-celery-workers-dagster`,
         ].sort());
     });
 

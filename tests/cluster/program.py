@@ -21,7 +21,7 @@ def _script(*args: str) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _evaluation(stack: str) -> str:
-    return _script("scripts/objects.ts", "--stack", stack, "--with-release-values")
+    return _script("scripts/objects.ts", "--stack", stack, "--with-release")
 
 
 def objects(stack: str) -> list:
@@ -32,6 +32,11 @@ def objects(stack: str) -> list:
 def release_values(stack: str) -> dict:
     """The Release values of the same evaluation (so they name the same Secrets)."""
     return json.loads(_evaluation(stack))["releaseValues"]
+
+
+def patches(stack: str) -> list:
+    """What the program applies to objects the chart renders (server-side apply patches)."""
+    return json.loads(_evaluation(stack))["patches"]
 
 
 def find(objs: list, kind: str, name: str) -> dict:

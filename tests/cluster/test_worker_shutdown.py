@@ -1,0 +1,96 @@
+"""The Celery workers' grace period against a real API server and the real Helm: the program's patch
+(components/celeryWorkerShutdown.ts), applied server-side under its own field manager as the
+Pulumi provider applies a patch, onto a worker Deployment that `helm install` made; then Helm
+upgrades that change the workers' pod template, as a new Dagster version or instance
+configuration does, and a rollback. The chart is a stand-in whose worker Deployment has the
+Dagster chart's name and sets no grace period, as the Dagster chart's does not."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import program
+
+NS = "imqcam-dagster"
+CHART = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: dagster-celery-workers-dagster
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {component: celery}
+  template:
+    metadata:
+      labels: {component: celery}
+      annotations:
+        checksum/dagster-instance: {{ .Values.instanceChecksum | quote }}
+    spec:
+      containers:
+        - name: dagster-celery
+          image: docker.io/dagster/dagster-celery-k8s:{{ .Values.version }}
+"""
+
+
+def helm(plane, *args: str) -> None:
+    done = subprocess.run([str(plane.bin / "helm"), *args, "-n", NS], env=plane.env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def grace(plane) -> int | None:
+    return plane.get("deployment", "dagster-celery-workers-dagster", "-n", NS)["spec"]["template"]["spec"].get(
+        "terminationGracePeriodSeconds")
+
+
+@pytest.fixture(scope="module")
+def workers(plane, tmp_path_factory):
+    chart = tmp_path_factory.mktemp("chart") / "dagster"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: dagster\nversion: 1.13.27\n")
+    (chart / "templates" / "workers.yaml").write_text(CHART)
+    plane.kubectl("create", "namespace", NS)
+    helm(plane, "install", "dagster", str(chart), "--set", "version=1.13.26,instanceChecksum=a", "--wait")
+    [patch] = program.patches("kde04")
+    return chart, patch
+
+
+def test_the_patch_applies_over_helms_worker_deployment(plane, workers):
+    chart, patch = workers
+    assert grace(plane) == 30, "Kubernetes' default, which the chart leaves"
+    body = json.loads(json.dumps(patch))
+    annotations = body["metadata"].pop("annotations")  # read by the provider, not sent
+    apply = ["apply", "--server-side", f"--field-manager={annotations['pulumi.com/patchFieldManager']}",
+             "--validate=strict", "-f", "-"]
+    # Helm's update owns the defaulted 30 s: unforced, the server refuses the patch as a conflict,
+    # which is why the program forces it (pulumi.com/patchForce).
+    unforced = plane.kubectl(*apply, input=json.dumps(body), check=False)
+    assert unforced.returncode != 0 and 'conflict with "helm"' in unforced.stderr, unforced.stderr
+    assert annotations.get("pulumi.com/patchForce") == "true"
+    plane.kubectl(*apply, "--force-conflicts", input=json.dumps(body))
+    assert grace(plane) == patch["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+
+
+@pytest.mark.parametrize("values", ["version=1.13.27,instanceChecksum=a", "version=1.13.27,instanceChecksum=b"])
+def test_helm_upgrades_that_roll_the_workers_keep_it(plane, workers, values):
+    chart, patch = workers
+    before = plane.get("deployment", "dagster-celery-workers-dagster", "-n", NS)["metadata"]["generation"]
+    helm(plane, "upgrade", "dagster", str(chart), "--set", values, "--wait")
+    deployment = plane.get("deployment", "dagster-celery-workers-dagster", "-n", NS)
+    assert deployment["metadata"]["generation"] > before, "the upgrade changed the workers' pod template"
+    assert grace(plane) == patch["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    # And the pods the rollout made carry it.
+    pods = plane.get("pods", "-n", NS, "-l", "component=celery")["items"]
+    newest = [p for p in pods if p["metadata"].get("deletionTimestamp") is None
+              and p["metadata"]["annotations"]["checksum/dagster-instance"] == values.split("=")[-1]]
+    assert newest and all(p["spec"]["terminationGracePeriodSeconds"] == grace(plane) for p in newest)
+
+
+def test_a_helm_rollback_keeps_it(plane, workers):
+    chart, patch = workers
+    helm(plane, "rollback", "dagster", "1", "--wait")
+    assert plane.get("deployment", "dagster-celery-workers-dagster", "-n", NS)["spec"]["template"]["spec"][
+        "containers"][0]["image"].endswith(":1.13.26")
+    assert grace(plane) == patch["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
