@@ -7,7 +7,8 @@
 // configmap-instance.yaml with helpers/instance/*.tpl, configmap-workspace.yaml, and
 // charts/dagster-user-deployments/templates/deployment-user.yaml. Worker env values go to the
 // ConfigMap <release>-celery-worker-env, which no pod template hashes. The chart is in no registry
-// the tests reach, so this is a model; it was checked once against `helm template` of the chart.
+// the tests reach, so this is a model; it was checked once by hand against `helm template` of those
+// templates (an older snapshot than 1.13.27, with the same checksum annotations).
 
 type Values = Record<string, any>;
 
