@@ -7,8 +7,8 @@ deletion) and the scheduler. What it is not: a cluster that runs anything. No ku
 container runtime exist; kwok fakes the node and moves pods to Running and Ready (Job pods to
 Succeeded) without starting a container, so no image is pulled and no command runs.
 
-Started once per pytest session (`running()`), stopped and deleted after. The admin is a static
-token in the system:masters group, written into a kubeconfig the tests hand to kubectl.
+Each test module starts its own (`running()`, about 5 s), stopped and deleted after. The admin is
+a static token in the system:masters group, written into a kubeconfig the tests hand to kubectl.
 """
 from __future__ import annotations
 
@@ -193,7 +193,6 @@ def start(bin_dir: Optional[Path] = None) -> ControlPlane:
             # The "kubernetes" Service cannot point at a loopback address; nothing here needs it.
             "--endpoint-reconciler-type=none",
             "--allow-privileged=true",
-            f"--cert-dir={pki}",
         ])
         plane.wait_for("the API server's /readyz", lambda: (plane._check_alive(), plane.kubectl(
             "get", "--raw", "/readyz", check=False).returncode == 0)[1], timeout=180)
@@ -237,7 +236,7 @@ def start(bin_dir: Optional[Path] = None) -> ControlPlane:
 
 @contextlib.contextmanager
 def running():
-    """A control plane for the length of a `with` block (a pytest fixture's session)."""
+    """A control plane for the length of a `with` block (a pytest fixture's module)."""
     plane = start()
     try:
         yield plane
