@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
 from pathlib import Path
 
 import storage
@@ -109,7 +108,8 @@ def seed(plane, work: Path, postgresql_password: str) -> None:
         plane.kubectl("apply", "-f", "-", input=json.dumps(obj))  # client-side, as the manual steps did
     values = work / "values.json"
     values.write_text(json.dumps(fixture("helm-values.json")))
-    done = subprocess.run([str(plane.bin / "helm"), "install", "dagster", str(write_chart(work, postgresql_password)),
-                           "-n", NAMESPACE, "-f", str(values), "--wait", "--timeout", "3m"],
-                          env=plane.env, capture_output=True, text=True)
-    assert done.returncode == 0, f"helm install: {done.stderr}\n{plane.kubectl('get', 'all,pvc', '-n', NAMESPACE).stdout}"
+    try:
+        plane.helm("install", "dagster", str(write_chart(work, postgresql_password)), "-n", NAMESPACE,
+                   "-f", str(values), "--wait", "--timeout", "3m")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{plane.kubectl('get', 'all,pvc', '-n', NAMESPACE).stdout}") from None

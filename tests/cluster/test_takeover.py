@@ -130,8 +130,7 @@ def test_the_program_does_not_deploy_over_the_old_release_even_in_a_takeover(kde
 def test_the_uninstall_leaves_the_data_the_secrets_and_the_nfs_binding(kde04):
     plane, _ = kde04
     io_uid = plane.get("pv", "imqcam-dagster-io-data")["metadata"]["uid"]
-    subprocess.run([str(plane.bin / "helm"), "uninstall", "dagster", "-n", NS, "--wait", "--timeout", "3m"],
-                   env=plane.env, check=True, capture_output=True)
+    plane.helm("uninstall", "dagster", "-n", NS, "--wait", "--timeout", "3m")
     assert plane.get("statefulsets,deployments", "-n", NS)["items"] == []
     for claim in ("data-dagster-postgresql-0", "data-dagster-rabbitmq-0", "imqcam-dagster-io-data"):
         assert plane.get("pvc", claim, "-n", NS)["status"]["phase"] == "Bound", claim

@@ -7,8 +7,6 @@ Dagster chart's name and sets no grace period, as the Dagster chart's does not."
 from __future__ import annotations
 
 import json
-import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -35,11 +33,6 @@ spec:
 """
 
 
-def helm(plane, *args: str) -> None:
-    done = subprocess.run([str(plane.bin / "helm"), *args, "-n", NS], env=plane.env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-
-
 def grace(plane) -> int | None:
     return plane.get("deployment", "dagster-celery-workers-dagster", "-n", NS)["spec"]["template"]["spec"].get(
         "terminationGracePeriodSeconds")
@@ -52,7 +45,7 @@ def workers(plane, tmp_path_factory):
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: dagster\nversion: 1.13.27\n")
     (chart / "templates" / "workers.yaml").write_text(CHART)
     plane.kubectl("create", "namespace", NS)
-    helm(plane, "install", "dagster", str(chart), "--set", "version=1.13.26,instanceChecksum=a", "--wait")
+    plane.helm("install", "dagster", str(chart), "--set", "version=1.13.26,instanceChecksum=a", "--wait", "-n", NS)
     [patch] = program.patches("kde04")
     return chart, patch
 
@@ -77,7 +70,7 @@ def test_the_patch_applies_over_helms_worker_deployment(plane, workers):
 def test_helm_upgrades_that_roll_the_workers_keep_it(plane, workers, values):
     chart, patch = workers
     before = plane.get("deployment", "dagster-celery-workers-dagster", "-n", NS)["metadata"]["generation"]
-    helm(plane, "upgrade", "dagster", str(chart), "--set", values, "--wait")
+    plane.helm("upgrade", "dagster", str(chart), "--set", values, "--wait", "-n", NS)
     deployment = plane.get("deployment", "dagster-celery-workers-dagster", "-n", NS)
     assert deployment["metadata"]["generation"] > before, "the upgrade changed the workers' pod template"
     assert grace(plane) == patch["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
@@ -90,7 +83,7 @@ def test_helm_upgrades_that_roll_the_workers_keep_it(plane, workers, values):
 
 def test_a_helm_rollback_keeps_it(plane, workers):
     chart, patch = workers
-    helm(plane, "rollback", "dagster", "1", "--wait")
+    plane.helm("rollback", "dagster", "1", "--wait", "-n", NS)
     assert plane.get("deployment", "dagster-celery-workers-dagster", "-n", NS)["spec"]["template"]["spec"][
         "containers"][0]["image"].endswith(":1.13.26")
     assert grace(plane) == patch["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]

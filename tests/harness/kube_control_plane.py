@@ -90,6 +90,13 @@ class ControlPlane:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
         return proc
 
+    def helm(self, *args: str) -> subprocess.CompletedProcess:
+        """The built Helm against this plane; fails with Helm's own message."""
+        proc = subprocess.run([str(self.bin / "helm"), *args], env=self.env, capture_output=True, text=True, timeout=300)
+        if proc.returncode != 0:
+            raise AssertionError(f"helm {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+        return proc
+
     def get(self, *args: str) -> dict:
         return json.loads(self.kubectl("get", *args, "-o", "json").stdout)
 
@@ -97,6 +104,7 @@ class ControlPlane:
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
+            self._check_alive()  # a component that died fails the wait at once, with its log
             last = ready()
             if last:
                 return last
@@ -194,8 +202,8 @@ def start(bin_dir: Optional[Path] = None) -> ControlPlane:
             "--endpoint-reconciler-type=none",
             "--allow-privileged=true",
         ])
-        plane.wait_for("the API server's /readyz", lambda: (plane._check_alive(), plane.kubectl(
-            "get", "--raw", "/readyz", check=False).returncode == 0)[1], timeout=180)
+        plane.wait_for("the API server's /readyz",
+                       lambda: plane.kubectl("get", "--raw", "/readyz", check=False).returncode == 0, timeout=180)
         plane._spawn("kube-controller-manager", [
             str(bin_dir / "kube-controller-manager"),
             f"--kubeconfig={kubeconfig}", "--leader-elect=false",
@@ -222,10 +230,9 @@ def start(bin_dir: Optional[Path] = None) -> ControlPlane:
             "--cidr=10.244.0.0/16", f"--node-ip={HOST}", f"--server-address={HOST}:{_free_port()}",
         ])
         # Ready for the tests once the default ServiceAccount exists (the controllers run).
-        plane.wait_for("the controller manager (ServiceAccount default/default)", lambda: (
-            plane._check_alive(),
-            plane.kubectl("get", "serviceaccount", "default", "-n", "default", check=False).returncode == 0)[1],
-            timeout=180)
+        plane.wait_for("the controller manager (ServiceAccount default/default)",
+                       lambda: plane.kubectl("get", "serviceaccount", "default", "-n", "default", check=False).returncode == 0,
+                       timeout=180)
         plane.add_node()
     except BaseException:
         plane.stop()
