@@ -70,10 +70,11 @@ const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
 const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*(?::[0-9]+)?)`;
 const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*";
 const REPOSITORY = new RegExp(`^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
+const isRepository = (v: string) => REPOSITORY.test(v) && v.length <= 255;
 
 /** An image repository without tag or digest: the program tags and pins the images it builds. */
 const imageRepository: Rule = (v) => {
-    if (REPOSITORY.test(v) && v.length <= 255) return undefined;
+    if (isRepository(v)) return undefined;
     if (REPOSITORY.test(v.replace(/:[\w][\w.-]{0,127}$/, ""))) {
         return "has a tag; give the repository only, the program tags it itself";
     }
@@ -91,7 +92,7 @@ export const codeLocationImage: Rule = (v) => {
     if (at < 0) return imageRepository(v);
     const [repository, digest] = [v.slice(0, at), v.slice(at + 1)];
     if (!DIGEST.test(digest)) return `has digest "${digest}"; a pinned image ends in @sha256: and 64 lower-case hex digits`;
-    return REPOSITORY.test(repository) && repository.length <= 255 ? undefined
+    return isRepository(repository) ? undefined
         : `has "${repository}" before its digest, which is not an image repository without tag (such as docker.io/openmsi/testing_k8s_dagster)`;
 };
 

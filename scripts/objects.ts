@@ -24,15 +24,18 @@ async function evaluate(stack: string): Promise<Run> {
     return run;
 }
 
+const isKubernetes = (type: string) => type.startsWith("kubernetes:") && !type.startsWith("kubernetes:helm.sh/");
+const isPatch = (type: string) => type.endsWith("Patch");
+
 function patchesOf(run: Run): Record<string, unknown>[] {
-    return run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type.endsWith("Patch"))
+    return run.resources.filter((r) => isKubernetes(r.type) && isPatch(r.type))
         .map((r) => unwrap(r.inputs) as Record<string, unknown>);
 }
 
 function objectsOf(run: Run): Record<string, unknown>[] {
     return run.resources
         // Not the Release, and not patches of the objects it renders (only a part of an object).
-        .filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh/") && !r.type.endsWith("Patch"))
+        .filter((r) => isKubernetes(r.type) && !isPatch(r.type))
         .map((r) => {
             const object = unwrap(r.inputs) as Record<string, any>;
             if (object.kind === "Secret" && object.stringData) {

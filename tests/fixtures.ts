@@ -16,6 +16,11 @@ export const KDE04_SECRETS: Record<string, Override> = {
     },
 };
 
+/** KDE04_SECRETS' envSecrets with one value rotated (GIRDER_API_KEY -> rotated-4c1d). */
+export const ROTATED_ENV_SECRETS = {
+    ...KDE04_SECRETS.envSecrets.value as object,
+    "girder-connection-info": { GIRDER_API_URL: "https://girder.example/api/v1", GIRDER_API_KEY: "rotated-4c1d" },
+};
 
 /**
  * The example code location, copied into an ignored folder with its lock rewritten for

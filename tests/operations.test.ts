@@ -2,7 +2,7 @@
 import * as assert from "assert";
 import { Override } from "../scripts/stackConfig";
 import { inputChanges as changes, one, ofType, releaseValuesOf as values, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
-import { codeLocationLockedFor, KDE04_SECRETS } from "./fixtures";
+import { codeLocationLockedFor, KDE04_SECRETS, ROTATED_ENV_SECRETS } from "./fixtures";
 
 const kde04 = (overrides: Record<string, Override> = {}) => runProgram({ overrides: { ...KDE04_SECRETS, ...overrides } });
 
@@ -77,12 +77,8 @@ describe("operations", () => {
     });
 
     it("restarts only the code servers when an envSecrets value is rotated", async () => {
-        const rotated = {
-            ...KDE04_SECRETS.envSecrets.value as object,
-            "girder-connection-info": { GIRDER_API_URL: "https://girder.example/api/v1", GIRDER_API_KEY: "rotated-4c1d" },
-        };
         const before = await kde04();
-        const after = await kde04({ envSecrets: { value: rotated, secret: true } });
+        const after = await kde04({ envSecrets: { value: ROTATED_ENV_SECRETS, secret: true } });
         // In the values, only the code server's annotation: the chart rolls a code server when its
         // entry changes, and everything else (the instance's env_secrets, the Secret names) stays.
         assert.deepStrictEqual(changes(before, after).filter((c) => c.startsWith(T.release)), [

@@ -8,13 +8,9 @@ import { Override } from "../scripts/stackConfig";
 import { releaseValuesOf, runProgram } from "../scripts/mockProgram";
 import { REPO_ROOT } from "../scripts/stackConfig";
 import { rollouts } from "./chartRollouts";
-import { codeLocationLockedFor, KDE04_SECRETS } from "./fixtures";
+import { codeLocationLockedFor, KDE04_SECRETS, ROTATED_ENV_SECRETS } from "./fixtures";
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
-const rotated = {
-    ...KDE04_SECRETS.envSecrets.value as object,
-    "girder-connection-info": { GIRDER_API_URL: "https://girder.example/api/v1", GIRDER_API_KEY: "rotated-4c1d" },
-};
 
 interface Change {
     /** The first column of README's row. */
@@ -27,7 +23,7 @@ const CHANGES: Change[] = [
     { change: "a new image digest (a code change)",
         before: { digests: { "imqcam-example-1": digest("1") } }, after: { digests: { "imqcam-example-1": digest("2") } } },
     { change: "a rotated `envSecrets` value",
-        before: {}, after: { overrides: { envSecrets: { value: rotated, secret: true } } } },
+        before: {}, after: { overrides: { envSecrets: { value: ROTATED_ENV_SECRETS, secret: true } } } },
     { change: "more Celery workers (`celeryWorkerReplicas`)",
         before: {}, after: { overrides: { celeryWorkerReplicas: { value: "3" } } } },
     { change: "a run or step pod limit (`runPodResources`, `stepPodResources`)",
