@@ -73,14 +73,13 @@ export function preflightProblems(needs: ClusterNeeds, facts: ClusterFacts): Pro
 
 const DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class";
 
-/** Two kubectl calls: the server's version, then nodes, StorageClasses and the namespace in one list. */
+/** Two kubectl calls: the server's version, then nodes, StorageClasses and namespaces in one list. */
 export function readClusterFacts(namespace: string, run: Kubectl): ClusterFacts {
     const version = JSON.parse(run(["get", "--raw", "/version"])) as { gitVersion: string };
     type Item = { kind: string; metadata: { name: string; labels?: Record<string, string>;
         annotations?: Record<string, string> }; status?: { phase?: string } };
-    const items = (JSON.parse(run(["get", "nodes,storageclasses", "-o", "json"])).items ?? []) as Item[];
-    const namespaceOut = run(["get", "namespace", namespace, "--ignore-not-found", "-o", "json"]);
-    const ns = namespaceOut.trim() ? JSON.parse(namespaceOut) as Item : undefined;
+    const items = (JSON.parse(run(["get", "nodes,storageclasses,namespaces", "-o", "json"])).items ?? []) as Item[];
+    const ns = items.find((i) => i.kind === "Namespace" && i.metadata.name === namespace);
     const classes = items.filter((i) => i.kind === "StorageClass");
     return {
         serverVersion: version.gitVersion,

@@ -89,7 +89,7 @@ describe("reading the cluster with kubectl", () => {
     });
 });
 
-/** kde04's node and the StorageClass of its local volumes, as `kubectl get nodes,storageclasses` lists them. */
+/** kde04's node and the StorageClass of its local volumes, as `kubectl get nodes,storageclasses,namespaces` lists them. */
 const KDE04_NODES_AND_CLASSES = { kind: "List", items: [
     { kind: "Node", metadata: { name: "kde04.idies.jhu.edu", labels: { "kubernetes.io/hostname": "kde04.idies.jhu.edu" } } },
     { kind: "StorageClass", metadata: { name: "local-storage-kde04" } },

@@ -46,16 +46,17 @@ describe("checking the cluster before deploying", () => {
         assert.deepStrictEqual(keys({ serverVersion: "v0.0.0-master+$Format:%H$" }), ["kubernetes:context", "kubernetes:context"]);
     });
 
-    it("reads the cluster in three read-only kubectl calls", () => {
+    it("reads the cluster in two read-only kubectl calls", () => {
         const calls: string[][] = [];
         const answers: Record<string, string> = {
             "get --raw /version": JSON.stringify({ gitVersion: "v1.37.2" }),
-            "get nodes,storageclasses -o json": JSON.stringify({ items: [
+            "get nodes,storageclasses,namespaces -o json": JSON.stringify({ items: [
                 { kind: "Node", metadata: { name: "node-1", labels: { "kubernetes.io/hostname": "kde04.idies.jhu.edu" } } },
                 { kind: "StorageClass", metadata: { name: "standard", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } } },
                 { kind: "StorageClass", metadata: { name: "local-storage-kde04" } },
+                { kind: "Namespace", metadata: { name: "default" }, status: { phase: "Active" } },
+                { kind: "Namespace", metadata: { name: "imqcam-dagster" }, status: { phase: "Terminating" } },
             ] }),
-            "get namespace imqcam-dagster --ignore-not-found -o json": JSON.stringify({ kind: "Namespace", status: { phase: "Terminating" } }),
         };
         const facts = readClusterFacts("imqcam-dagster", (args) => { calls.push(args); return answers[args.join(" ")]; });
         assert.deepStrictEqual(calls.map((c) => c.join(" ")), Object.keys(answers));
