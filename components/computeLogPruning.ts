@@ -40,7 +40,7 @@ export class ComputeLogPruning extends pulumi.ComponentResource {
             namespace: args.namespace, name: args.name, app: "compute-log-pruning", schedule: PRUNE_SCHEDULE,
             container: {
                 name: "prune",
-                image: `${images.BUSYBOX.repository}:${images.BUSYBOX.tag}`,
+                image: images.BUSYBOX_IMAGE,
                 command: ["sh", "-c", PRUNE_SCRIPT],
                 env: [
                     { name: "LOG_ROOT", value: args.ioMountPath },

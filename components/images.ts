@@ -7,8 +7,24 @@ const pullPolicy = "IfNotPresent";
 /** Webserver, daemon and Celery workers; tagged with the stack's dagsterVersion. */
 export const DAGSTER_CELERY_K8S = "docker.io/dagster/dagster-celery-k8s";
 
-/** The chart's wait-for-service init containers. */
-export const BUSYBOX = { repository: "docker.io/library/busybox", tag: "1.36.1", pullPolicy };
+/** The log-pruning CronJob's shell and `find`. */
+export const BUSYBOX_IMAGE = "docker.io/library/busybox:1.36.1";
+
+/**
+ * The chart's wait-for-user-code init containers (values `busybox.image`) run
+ * `until nslookup <code location>; do ...; sleep 2; done`. busybox's nslookup from 1.29 on exits 1
+ * as soon as one search domain answers NXDOMAIN, so with any current busybox that loop never ends
+ * and the webserver and daemon never start (the chart's default, busybox 1.28, is from 2018).
+ * This is Kubernetes' own DNS test image: Debian bookworm with BIND's nslookup, which exits 0 once
+ * one search domain answers. tests/node runs the chart's exact command in its stand-in.
+ */
+export const CHART_WAIT_IMAGE = "registry.k8s.io/e2e-test-images/glibc-dns-testing:2.0.0";
+
+/** `repository:tag` as the chart's image objects take it. */
+export function chartImage(reference: string) {
+    const at = reference.lastIndexOf(":");
+    return { repository: reference.slice(0, at), tag: reference.slice(at + 1), pullPolicy };
+}
 
 /** The official PostgreSQL image: one version for the server, its backups and the chart's checks. */
 const POSTGRESQL_TAG = "17.6";

@@ -79,7 +79,7 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
         generateCeleryConfigSecret: false,
         telemetry: { enabled: false },
         imagePullSecrets,
-        busybox: { image: images.BUSYBOX },
+        busybox: { image: images.chartImage(images.CHART_WAIT_IMAGE) },
         // Both mount the IO volume: the webserver reads the compute logs that run and step pods
         // write there.
         dagsterWebserver: { image: dagsterImage, volumes, volumeMounts, resources: resources.WEBSERVER, ...placement },

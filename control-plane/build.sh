@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Builds the test control plane and its clients from the Go module proxy: kube-apiserver,
-# kube-controller-manager, kube-scheduler and kubectl (module k8s.io/kubernetes), etcd
-# (go.etcd.io/etcd/server/v3), kwok (sigs.k8s.io/kwok) and helm (helm.sh/helm/v3). About 15 minutes
-# cold on 2 cores; the binaries (about 400 MB) go to a cache outside the repository, keyed by the
-# versions in versions.env, and each is reused when present. Prints the folder that holds them.
+# Builds the test cluster and its clients from the Go module proxy: kube-apiserver,
+# kube-controller-manager, kube-scheduler, kubectl, and the real node's kubelet and kube-proxy
+# (module k8s.io/kubernetes), etcd (go.etcd.io/etcd/server/v3), kwok (sigs.k8s.io/kwok), helm
+# (helm.sh/helm/v3) and CoreDNS (github.com/coredns/coredns, trimmed to the plugins a cluster DNS
+# needs). About 40 minutes cold on 2 cores; the binaries go to a cache outside the repository, keyed
+# by the versions in versions.env, and each is reused when present. Prints the folder that holds them.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=versions.env
 source "$here/versions.env"
 
 cache="${IMQCAM_CONTROL_PLANE_CACHE:-$HOME/.cache/imqcam-dagster/control-plane}"
-bin="$cache/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-helm-$HELM_VERSION/bin"
+bin="$cache/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-helm-$HELM_VERSION-coredns-$COREDNS_VERSION/bin"
 mkdir -p "$bin"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -30,7 +31,8 @@ build() {
   mv "$bin/.$1.partial" "$bin/$1"
 }
 
-if missing kube-apiserver kube-controller-manager kube-scheduler kubectl; then
+k8s_cmds=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
+if missing "${k8s_cmds[@]}"; then
   # k8s.io/kubernetes replaces its staging modules (k8s.io/api, ...) with folders of its own tree;
   # a dependency's replaces are ignored, so the wrapper maps each to its published v0.<minor>.<patch>.
   staging="v0${KUBERNETES_VERSION#v1}"
@@ -38,7 +40,7 @@ if missing kube-apiserver kube-controller-manager kube-scheduler kubectl; then
 $(curl -fsS "$proxy/k8s.io/kubernetes/@v/$KUBERNETES_VERSION.mod" |
     sed -n 's|^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*|replace \1 => \1 '"$staging"'|p')"
   printf 'package tools\n\nimport (\n' >tools.go
-  for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  for cmd in "${k8s_cmds[@]}"; do
     printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$cmd" >>tools.go
   done
   printf ')\n' >>tools.go
@@ -49,7 +51,7 @@ $(curl -fsS "$proxy/k8s.io/kubernetes/@v/$KUBERNETES_VERSION.mod" |
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     stamp+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
   done
-  for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  for cmd in "${k8s_cmds[@]}"; do
     missing "$cmd" && build "$cmd" "k8s.io/kubernetes/cmd/$cmd" "$stamp"
   done
 fi
@@ -87,6 +89,25 @@ if missing helm; then
   printf 'package tools\n\nimport _ "helm.sh/helm/v3/cmd/helm"\n' >tools.go
   go mod tidy
   build helm helm.sh/helm/v3/cmd/helm "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+fi
+
+if missing coredns; then
+  # The plugins a cluster DNS needs and nothing else (no forward: the test node has no upstream);
+  # client-go lifted to the Kubernetes release above, so the Go build cache is shared.
+  staging="v0${KUBERNETES_VERSION#v1}"
+  wrapper coredns "require (
+	github.com/coredns/coredns $COREDNS_VERSION
+	k8s.io/client-go $staging
+	k8s.io/api $staging
+	k8s.io/apimachinery $staging
+)"
+  printf 'package main\n\nimport (\n' >main.go
+  for plugin in cache errors health kubernetes loadbalance log ready; do
+    printf '\t_ "github.com/coredns/coredns/plugin/%s"\n' "$plugin" >>main.go
+  done
+  printf '\n\t"github.com/coredns/coredns/coremain"\n)\n\nfunc main() { coremain.Run() }\n' >>main.go
+  go mod tidy
+  build coredns .
 fi
 
 echo "$bin"

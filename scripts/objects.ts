@@ -1,10 +1,12 @@
-// `ts-node scripts/objects.ts --stack <name> [--with-release]`: prints, as JSON, every Kubernetes
-// object the program sends for a stack (under mocks; the Helm release's objects come from the
-// chart), for the schema tests (tests/schemas) and the API server's (tests/cluster); with the
-// flag, {objects, releaseValues, patches} of the same evaluation, patches being what the program
-// applies to objects the chart renders. Secret values are replaced by a stand-in.
+// `ts-node scripts/objects.ts --stack <name> [--with-release] [--overrides '<json>'] [--secret-values]`:
+// prints, as JSON, every Kubernetes object the program sends for a stack (under mocks; the Helm
+// release's objects come from the chart), for the schema tests (tests/schemas), the API server's
+// (tests/cluster) and the real node's (tests/node); with the flag, {objects, releaseValues,
+// patches} of the same evaluation, patches being what the program applies to objects the chart
+// renders. Secret values are replaced by a stand-in, unless `--secret-values` keeps the mocks'
+// generated ones (test values, never real secrets), which pods on the real node need to log in.
 import { releaseValuesOf, Run, runProgram, unwrap } from "./mockProgram";
-import { secretStandIns, stackConfig } from "./stackConfig";
+import { Override, secretStandIns, stackConfig } from "./stackConfig";
 
 const SECRET_STAND_IN = "<secret>";
 /** An envSecrets entry for stacks whose file holds none yet, so their Secret's shape is checked too. */
@@ -14,11 +16,12 @@ export async function kubernetesObjects(stack: string): Promise<Record<string, u
     return objectsOf(await evaluate(stack));
 }
 
-async function evaluate(stack: string): Promise<Run> {
+async function evaluate(stack: string, overrides: Record<string, Override> = {}): Promise<Run> {
     const hasEnvSecrets = stackConfig(stack).config["imqcam-dagster:envSecrets"] !== undefined;
     const run = await runProgram({ stack, overrides: {
         ...secretStandIns(stack),
         ...(hasEnvSecrets ? {} : { envSecrets: { value: SAMPLE_ENV_SECRETS, secret: true } }),
+        ...overrides,
     } });
     if (run.error) throw run.error;
     return run;
@@ -32,13 +35,13 @@ function patchesOf(run: Run): Record<string, unknown>[] {
         .map((r) => unwrap(r.inputs) as Record<string, unknown>);
 }
 
-function objectsOf(run: Run): Record<string, unknown>[] {
+function objectsOf(run: Run, secretValues = false): Record<string, unknown>[] {
     return run.resources
         // Not the Release, and not patches of the objects it renders (only a part of an object).
         .filter((r) => isKubernetes(r.type) && !isPatch(r.type))
         .map((r) => {
             const object = unwrap(r.inputs) as Record<string, any>;
-            if (object.kind === "Secret" && object.stringData) {
+            if (object.kind === "Secret" && object.stringData && !secretValues) {
                 object.stringData = Object.fromEntries(Object.keys(object.stringData).map((k) => [k, SECRET_STAND_IN]));
             }
             return object;
@@ -46,14 +49,16 @@ function objectsOf(run: Run): Record<string, unknown>[] {
 }
 
 if (require.main === module) {
-    const at = process.argv.indexOf("--stack");
-    const stack = at >= 0 ? process.argv[at + 1] : undefined;
+    const arg = (flag: string) => { const at = process.argv.indexOf(flag); return at >= 0 ? process.argv[at + 1] : undefined; };
+    const stack = arg("--stack");
     if (!stack) {
-        console.error("usage: ts-node scripts/objects.ts --stack <name>");
+        console.error("usage: ts-node scripts/objects.ts --stack <name> [--with-release] [--overrides '<json>'] [--secret-values]");
         process.exit(2);
     }
-    evaluate(stack).then(
+    const secretValues = process.argv.includes("--secret-values");
+    evaluate(stack, JSON.parse(arg("--overrides") ?? "{}")).then(
         (run) => process.stdout.write(JSON.stringify(process.argv.includes("--with-release")
-            ? { objects: objectsOf(run), releaseValues: releaseValuesOf(run), patches: patchesOf(run) } : objectsOf(run), null, 1)),
+            ? { objects: objectsOf(run, secretValues), releaseValues: releaseValuesOf(run), patches: patchesOf(run) }
+            : objectsOf(run, secretValues), null, 1)),
         (e: Error) => { console.error(e.message); process.exit(1); });
 }

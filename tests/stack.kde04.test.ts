@@ -272,9 +272,10 @@ describe("the images kde04 runs", () => {
             "docker.io/library/postgres:17.6",
             "docker.io/library/rabbitmq:3.13.7",
             "docker.io/openmsi/testing_k8s_dagster@sha256:…",
+            "registry.k8s.io/e2e-test-images/glibc-dns-testing:2.0.0",
         ]);
         for (const image of images) {
-            assert.match(image, /^docker\.io\/(library|dagster)\/[a-z0-9-]+:\d+\.\d+(\.\d+)?$|@sha256:[0-9a-f]{64}$/, image);
+            assert.match(image, /^(docker\.io\/(library|dagster)|registry\.k8s\.io\/e2e-test-images)\/[a-z0-9-]+:\d+\.\d+(\.\d+)?$|@sha256:[0-9a-f]{64}$/, image);
         }
     });
 });

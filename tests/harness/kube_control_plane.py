@@ -77,22 +77,26 @@ class ControlPlane:
     processes: dict = field(default_factory=dict)
     started_seconds: float = 0.0
     node_name: str = NODE_NAME
+    # A prefix for every process of and against this plane (the real node's `nsenter --net=...`).
+    wrap: list = field(default_factory=list)
 
     @property
     def env(self) -> dict:
         """The environment for kubectl (and anything that reads KUBECONFIG), built kubectl first."""
         return {**os.environ, "KUBECONFIG": str(self.kubeconfig), "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}"}
 
-    def kubectl(self, *args: str, input: Optional[str] = None, check: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([str(self.bin / "kubectl"), *args], env=self.env, input=input,
-                              capture_output=True, text=True, timeout=300)
+    def kubectl(self, *args: str, input: Optional[str] = None, check: bool = True,
+                timeout: float = 300) -> subprocess.CompletedProcess:
+        proc = subprocess.run([*self.wrap, str(self.bin / "kubectl"), *args], env=self.env, input=input,
+                              capture_output=True, text=True, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
         return proc
 
     def helm(self, *args: str) -> subprocess.CompletedProcess:
         """The built Helm against this plane; fails with Helm's own message."""
-        proc = subprocess.run([str(self.bin / "helm"), *args], env=self.env, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run([*self.wrap, str(self.bin / "helm"), *args], env=self.env, capture_output=True, text=True,
+                              timeout=300)
         if proc.returncode != 0:
             raise AssertionError(f"helm {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
         return proc
@@ -117,7 +121,7 @@ class ControlPlane:
 
     def _spawn(self, name: str, argv: list) -> None:
         log = open(self.root / f"{name}.log", "wb")
-        self.processes[name] = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+        self.processes[name] = subprocess.Popen([*self.wrap, *argv], stdout=log, stderr=subprocess.STDOUT,
                                                 stdin=subprocess.DEVNULL, start_new_session=True)
 
     def _check_alive(self) -> None:
@@ -142,6 +146,11 @@ class ControlPlane:
         self.wait_for(f"node {name} Ready (kwok)", ready, timeout=60)
 
     def stop(self) -> None:
+        self._stop_processes()
+        if os.environ.get("IMQCAM_KEEP_CONTROL_PLANE") != "1":
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def _stop_processes(self) -> None:
         # The reverse of the start, each gone before the next: the API server shuts down while
         # etcd still answers, instead of retrying a closed etcd until it is killed.
         for proc in reversed(list(self.processes.values())):
@@ -152,8 +161,6 @@ class ControlPlane:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        if os.environ.get("IMQCAM_KEEP_CONTROL_PLANE") != "1":
-            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def start(bin_dir: Optional[Path] = None) -> ControlPlane:

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Run the tests with real pods on a real node (tests/node): builds the cluster's binaries once into
+# a cache outside the repository (control-plane/build.sh, kubelet, kube-proxy and CoreDNS
+# included), then the stand-in images (test-images/build.sh, cached the same way), then pytest,
+# which starts one node for the session (tests/harness/real_node.py) inside a network namespace of
+# its own. Needs root, and Debian's containerd, runc, containernetworking-plugins, iptables and
+# buildah (.ci/run installs them).
+#
+# Usage (npm run test:node does this):   bash scripts/test-node.sh [--bench] [extra pytest args]
+# Exit code is pytest's. Set IMQCAM_KEEP_CONTROL_PLANE=1 to keep the node's folder and logs.
+set -euo pipefail
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/python-tools.sh
+source "$repo_root/scripts/python-tools.sh"
+python="$(find_image_python)"
+python_version="$("$python" -c 'import sys; print(sys.version.split()[0])')"
+venv="$(ensure_venv code-location-venv- "$code_location/requirements.lock" "$code_location/requirements-test.lock")"
+
+IMQCAM_CONTROL_PLANE_BIN="$(bash "$repo_root/control-plane/build.sh")"
+dagster_version="$("$repo_root/node_modules/.bin/ts-node" --transpile-only "$repo_root/scripts/stackConfig.ts" kde04 dagsterVersion)"
+IMQCAM_NODE_IMAGES="$(bash "$repo_root/test-images/build.sh" "$IMQCAM_CONTROL_PLANE_BIN" "$dagster_version")"
+export IMQCAM_CONTROL_PLANE_BIN IMQCAM_NODE_IMAGES
+
+cd "$repo_root"
+export PYTHONDONTWRITEBYTECODE=1
+if [[ "${1:-}" == "--bench" ]]; then
+  shift
+  exec "$venv/bin/python" tests/node/bench.py "$@"
+fi
+exec "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/node "$@"

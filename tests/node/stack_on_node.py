@@ -1,0 +1,154 @@
+"""The kde04 stack on the real node: every object the program builds for kde04 (scripts/objects.ts,
+the program's own code under Pulumi's mocks), applied as the Kubernetes provider applies them, with
+three differences, each a setting or a stated transform:
+
+- the IO volume is the program's `ioVolume.hostPath` form on a folder of the node (this kernel has
+  no NFS client), set through the `ioVolume` setting;
+- the code location is the image built from the project's Dockerfile and lock, pinned by digest
+  through the `codeLocations[0].image` setting (nothing is built or pushed by the program);
+- CPU requests are divided by CPU_SHARE, and run and step pods ask for less through the
+  `runPodResources`/`stepPodResources` settings, so the stack and a run fit the node's 2 CPUs
+  (kde04 has more). Limits, memory and everything else are as the program sends them.
+
+Secrets carry the mocks' generated test values (`--secret-values`), so pods really log in.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import program
+import real_node
+
+NAMESPACE = "imqcam-dagster"
+STORAGE_CLASS = "local-storage-kde04"  # Pulumi.kde04.yaml's postgresqlVolume/rabbitmqVolume class
+CODE_LOCATION = "imqcam-example-1"
+CPU_SHARE = 4
+SMALL_POD = {"requests": {"cpu": "50m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "2Gi"}}
+
+
+@dataclass
+class Deployed:
+    node: real_node.RealNode
+    objects: list
+    values: dict
+    io_dir: Path
+    namespace: str = NAMESPACE
+
+    def kubectl(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        return self.node.kubectl("-n", self.namespace, *args, **kwargs)
+
+    def find(self, kind: str, name: str) -> dict:
+        return program.find(self.objects, kind, name)
+
+
+references = real_node.references
+
+
+def user_code_image() -> str:
+    """The user-code image as the program deploys a pushed one: repository@sha256:digest."""
+    built = references()["user-code"]
+    return f"{built['reference'].rsplit(':', 1)[0]}@{built['digest']}"
+
+
+def settings(io_dir: Path) -> dict:
+    """The settings the node needs besides kde04's own (see the module's docstring)."""
+    return {
+        "ioVolume": {"value": {"hostPath": {"path": str(io_dir)}, "size": "5Gi",
+                               "mountPath": "/tmp/imqcam_filesystem_io_data"}},
+        "codeLocations": {"value": [{"name": CODE_LOCATION, "module": "imqcam", "attribute": "defs", "port": 3030,
+                                     "image": user_code_image()}]},
+        "runPodResources": {"value": SMALL_POD},
+        "stepPodResources": {"value": SMALL_POD},
+    }
+
+
+def evaluation(overrides: dict) -> dict:
+    """{objects, releaseValues, patches} of one evaluation of the program for kde04."""
+    done = subprocess.run([*program.TS_NODE, "scripts/objects.ts", "--stack", "kde04", "--with-release",
+                           "--secret-values", "--overrides", json.dumps(overrides)],
+                          cwd=program.REPO, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout)
+
+
+def _millicores(quantity: str) -> int:
+    return int(quantity[:-1]) if quantity.endswith("m") else int(float(quantity) * 1000)
+
+
+def fit_requests(objs: list) -> list:
+    """CPU requests divided by CPU_SHARE; limits kept, so each process may use as much CPU as on
+    kde04 (the database and the broker are then Burstable here, not Guaranteed)."""
+    objs = copy.deepcopy(objs)
+    for _, spec in program.pod_specs(objs):
+        for container in spec.get("initContainers", []) + spec.get("containers", []):
+            requests = container.get("resources", {}).get("requests", {})
+            if "cpu" in requests:
+                requests["cpu"] = f"{max(1, _millicores(requests['cpu']) // CPU_SHARE)}m"
+    return objs
+
+
+def provide_storage(node: real_node.RealNode, objs: list) -> None:
+    """kde04's no-provisioner class, and one local volume on the node for each claim of that class."""
+    disks = node.root / "disks"
+    items = [{"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": STORAGE_CLASS},
+              "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer",
+              "reclaimPolicy": "Retain"}]
+    for claim in objs:
+        if claim["kind"] == "PersistentVolumeClaim" and claim["spec"].get("storageClassName") == STORAGE_CLASS:
+            name = f"{STORAGE_CLASS}-{claim['metadata']['name']}"
+            (disks / name).mkdir(parents=True)
+            items.append({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name}, "spec": {
+                "capacity": claim["spec"]["resources"]["requests"], "accessModes": ["ReadWriteOnce"],
+                "persistentVolumeReclaimPolicy": "Retain", "storageClassName": STORAGE_CLASS,
+                "local": {"path": str(disks / name)},
+                "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                    {"key": "kubernetes.io/hostname", "operator": "In", "values": [node.node_name]}]}]}}}})
+    node.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+
+
+def logs(node: real_node.RealNode, namespace: str, selector: str) -> str:
+    """Every container's log of the pods a selector picks, for failure messages."""
+    done = node.kubectl("-n", namespace, "logs", "-l", selector, "--all-containers", "--prefix", "--tail=60",
+                        check=False)
+    return done.stdout + done.stderr
+
+
+def wait_ready(node: real_node.RealNode, namespace: str, kind_name: str, timeout: int = 300) -> None:
+    done = node.kubectl("-n", namespace, "rollout", "status", kind_name, f"--timeout={timeout}s", check=False,
+                        timeout=timeout + 30)
+    if done.returncode != 0:
+        pods = node.kubectl("-n", namespace, "get", "pods", "-o", "wide").stdout
+        events = node.kubectl("-n", namespace, "get", "events", "--sort-by=.lastTimestamp").stdout[-3000:]
+        raise AssertionError(f"{kind_name} not ready: {done.stderr}\n{pods}\n{events}")
+
+
+def wait_job(node: real_node.RealNode, namespace: str, name: str, timeout: int = 300) -> dict:
+    """Waits until the Job completes and returns it; fails with its pods' logs when it fails."""
+    def finished():
+        job = node.get("job", name, "-n", namespace)
+        conditions = {c["type"]: c["status"] for c in job.get("status", {}).get("conditions", [])}
+        if conditions.get("Failed") == "True":
+            raise AssertionError(f"Job {name} failed:\n{logs(node, namespace, f'job-name={name}')}")
+        return job if conditions.get("Complete") == "True" else None
+    return node.wait_for(f"Job {name} to complete", finished, timeout=timeout, interval=1)
+
+
+def deploy(node: real_node.RealNode) -> Deployed:
+    io_dir = node.root / "io"
+    io_dir.mkdir()
+    result = evaluation(settings(io_dir))
+    objs = fit_requests(result["objects"])
+    provide_storage(node, objs)
+    # In the engine's order: the migration Job only once the database is ready (it waits for the
+    # StatefulSet), everything else at once.
+    migration = next(o for o in objs if o["kind"] == "Job")
+    program.apply(node, [o for o in objs if o is not migration])
+    deployed = Deployed(node=node, objects=objs, values=result["releaseValues"], io_dir=io_dir)
+    for server in ("dagster-postgresql", "dagster-rabbitmq"):
+        wait_ready(node, NAMESPACE, f"statefulset/{server}")
+    program.apply(node, [migration])
+    wait_job(node, NAMESPACE, migration["metadata"]["name"])
+    return deployed

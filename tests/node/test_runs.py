@@ -1,0 +1,101 @@
+"""Dagster on the real node: the chart's code server, Celery workers and daemon (chart_stand_in.py,
+from the program's Release values) beside the program's own objects, and a run of each example job
+the whole way a run goes on kde04: submitted from inside the cluster, dequeued by the daemon,
+launched by the real CeleryK8sRunLauncher as a run Job, its steps (pod per op) sent through
+RabbitMQ to the Celery workers, each a step Job; every pod pinned to the node and on the IO
+volume, the run's events in PostgreSQL, step logs in the compute-log folder."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import chart_stand_in
+import program
+import stack_on_node
+from test_servers import run_pod
+
+RUN_CONFIG = {"ops": {"multiply_the_word": {"inputs": {"word": "imqcam"}, "config": {"factor": 3}}}}
+LOCATION = stack_on_node.CODE_LOCATION
+# As the chart names them (release `dagster`).
+CODE_SERVER = f"dagster-dagster-user-deployments-{LOCATION}"
+WORKERS = "dagster-celery-workers-dagster"
+DAEMON = "dagster-daemon"
+
+
+@pytest.fixture(scope="module")
+def dagster(kde04):
+    objs = stack_on_node.fit_requests(chart_stand_in.render(kde04.values, kde04.namespace))
+    program.apply(kde04.node, objs)
+    for deployment in (CODE_SERVER, WORKERS, DAEMON):
+        stack_on_node.wait_ready(kde04.node, kde04.namespace, f"deployment/{deployment}", timeout=400)
+    return objs
+
+
+def dagster_pod(kde04, name: str, script: str, timeout: int = 300) -> tuple[str, str]:
+    """A pod in the Dagster image with the daemon's instance, workspace and credentials."""
+    daemon = program.find(stack_on_node.fit_requests(chart_stand_in.daemon(kde04.values, kde04.namespace)),
+                          "Deployment", DAEMON)["spec"]["template"]["spec"]
+    container = {**daemon["containers"][0], "name": "main", "command": ["sh", "-c", script]}
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": kde04.namespace},
+           "spec": {**{k: v for k, v in daemon.items() if k != "initContainers"}, "restartPolicy": "Never",
+                    "containers": [container]}}
+    kde04.kubectl("delete", "pod", name, "--ignore-not-found", "--wait=true")
+    kde04.kubectl("apply", "-f", "-", input=json.dumps(pod))
+    phase = kde04.node.wait_for(f"pod {name} to finish", lambda: (
+        kde04.node.get("pod", name, "-n", kde04.namespace).get("status", {}).get("phase") in ("Succeeded", "Failed")
+        and kde04.node.get("pod", name, "-n", kde04.namespace)["status"]["phase"]), timeout=timeout, interval=1)
+    return phase, kde04.kubectl("logs", name).stdout
+
+
+def test_the_code_server_answers_grpc_by_its_service_name(kde04, dagster):
+    phase, log = run_pod(kde04, "grpc-check", stack_on_node.user_code_image(),
+                         f"dagster api grpc-health-check --host {LOCATION} --port 3030 && echo healthy")
+    assert phase == "Succeeded" and "healthy" in log, log
+
+
+def test_the_daemon_got_past_its_wait_for_the_code_server(kde04, dagster):
+    pod = kde04.node.get("pods", "-n", kde04.namespace, "-l", "component=dagster-daemon")["items"][0]
+    waits = [s for s in pod["status"]["initContainerStatuses"] if s["name"].startswith("init-user-deployment-")]
+    assert waits and all(s["state"].get("terminated", {}).get("exitCode") == 0 for s in waits), waits
+
+
+RUN_STATUS = "from dagster import DagsterInstance; r = DagsterInstance.get().get_run_by_id('{run_id}'); print(r and r.status.value)"
+
+
+@pytest.mark.parametrize("job", ["example_job", "pod_per_op_celery_job"])
+def test_a_run_goes_through_the_celery_k8s_run_launcher_on_the_node(kde04, dagster, job):
+    run_id = {"example_job": "e0000000-0000-4000-8000-000000000001",
+              "pod_per_op_celery_job": "e0000000-0000-4000-8000-000000000002"}[job]
+    phase, log = dagster_pod(kde04, f"launch-{job.replace('_', '-')}",
+                             f"dagster job launch -w /dagster-workspace/workspace.yaml -l {LOCATION} -j {job} "
+                             f"--run-id {run_id} --config-json '{json.dumps(RUN_CONFIG)}'")
+    assert phase == "Succeeded", log
+
+    def finished():
+        # In the daemon's container, with its instance: the run's status in PostgreSQL.
+        out = kde04.kubectl("exec", f"deployment/{DAEMON}", "-c", "dagster", "--", "python3", "-c",
+                            RUN_STATUS.format(run_id=run_id)).stdout
+        status = out.strip().splitlines()[-1]
+        return status if status in ("SUCCESS", "FAILURE", "CANCELED") else None
+    status = kde04.node.wait_for(f"run {run_id} to finish", finished, timeout=600, interval=5)
+    jobs = kde04.node.get("jobs", "-n", kde04.namespace)["items"]
+    run_jobs = [j for j in jobs if j["metadata"].get("labels", {}).get("dagster/run-id") == run_id]
+    assert status == "SUCCESS", (status, [kde04.kubectl("logs", f"job/{j['metadata']['name']}", check=False).stdout
+                                          for j in run_jobs])
+    steps = [j for j in run_jobs if "dagster/op" in j["metadata"].get("labels", {})]
+    assert len(run_jobs) == (3 if job == "pod_per_op_celery_job" else 1), [j["metadata"]["name"] for j in run_jobs]
+    if job == "pod_per_op_celery_job":
+        assert len(steps) == 2, [j["metadata"]["name"] for j in run_jobs]
+    pods = [p for p in kde04.node.get("pods", "-n", kde04.namespace)["items"]
+            if p["metadata"].get("labels", {}).get("dagster/run-id") == run_id]
+    assert len(pods) == len(run_jobs)
+    for pod in pods:
+        spec = pod["spec"]
+        assert spec["nodeName"] == kde04.node.node_name
+        assert spec.get("nodeSelector") == {"kubernetes.io/hostname": kde04.node.node_name}, pod["metadata"]["name"]
+        assert any(v.get("persistentVolumeClaim", {}).get("claimName") == "imqcam-dagster-io-data" for v in spec["volumes"])
+        assert pod["status"]["phase"] == "Succeeded"
+    # The step's print, kept as its compute log on the IO volume.
+    logs = [p for p in (kde04.io_dir / "compute-logs").rglob("*") if p.is_file() and run_id in str(p)]
+    assert any("multiplying 'imqcam' by 3" in p.read_text(errors="replace") for p in logs), logs

@@ -1,0 +1,118 @@
+"""The program's own pods on a real node, as it builds them for kde04: PostgreSQL on its claim with
+the generated credentials, the migration Job in the Dagster image, RabbitMQ reading its
+advanced.config, and the broker URL of the Celery configuration Secret reaching it by Service name."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from pathlib import Path
+
+import program
+import stack_on_node
+
+POSTGRESQL_POD = "dagster-postgresql-0"
+RABBITMQ_POD = "dagster-rabbitmq-0"
+
+
+def secret_value(kde04, name: str, key: str) -> str:
+    return base64.b64decode(kde04.node.get("secret", name, "-n", kde04.namespace)["data"][key]).decode()
+
+
+def run_pod(kde04, name: str, image: str, script: str, env_from_secret: str | None = None,
+            env: dict | None = None, timeout: int = 180) -> tuple[str, str]:
+    """A one-shot pod of the namespace, pinned like the stack's; returns (phase, log)."""
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": kde04.namespace},
+           "spec": {"restartPolicy": "Never", "nodeSelector": {"kubernetes.io/hostname": kde04.node.node_name},
+                    "containers": [{"name": "main", "image": image, "imagePullPolicy": "IfNotPresent",
+                                    "command": ["sh", "-c", script],
+                                    "env": [{"name": k, "value": v} for k, v in (env or {}).items()],
+                                    **({"envFrom": [{"secretRef": {"name": env_from_secret}}]} if env_from_secret else {})}]}}
+    kde04.kubectl("delete", "pod", name, "--ignore-not-found", "--wait=true")
+    kde04.kubectl("apply", "-f", "-", input=json.dumps(pod))
+    phase = kde04.node.wait_for(f"pod {name} to finish", lambda: kde04.node.get("pod", name, "-n", kde04.namespace)
+                                .get("status", {}).get("phase") in ("Succeeded", "Failed") and
+                                kde04.node.get("pod", name, "-n", kde04.namespace)["status"]["phase"], timeout=timeout)
+    return phase, kde04.kubectl("logs", name).stdout
+
+
+def postgresql_image(kde04) -> str:
+    return kde04.find("StatefulSet", "dagster-postgresql")["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+def dagster_image(kde04) -> str:
+    image = kde04.values["dagsterDaemon"]["image"]
+    return f"{image['repository']}:{image['tag']}"
+
+
+def exec_in(kde04, pod: str, container: str, script: str, check: bool = True):
+    return kde04.kubectl("exec", pod, "-c", container, "--", "sh", "-c", script, check=check)
+
+
+def test_postgresql_starts_on_its_claim_and_accepts_the_generated_password_over_its_service(kde04):
+    # Over TCP, by Service name, from another pod, with the password from the Secret: as Dagster logs in.
+    phase, log = run_pod(kde04, "login-check", postgresql_image(kde04),
+                         'PGPASSWORD="$POSTGRES_PASSWORD" psql -h dagster-postgresql -U dagster -d dagster -Atc '
+                         '"select current_user, (select count(*) from alembic_version)"',
+                         env={"POSTGRES_PASSWORD": secret_value(kde04, "dagster-postgresql-credentials",
+                                                                "postgresql-password")})
+    assert phase == "Succeeded" and "dagster|1" in log, log
+    phase, log = run_pod(kde04, "wrong-password", postgresql_image(kde04),
+                         'PGPASSWORD=wrong psql -h dagster-postgresql -U dagster -d dagster -c "select 1"')
+    assert phase == "Failed" and "password authentication failed" in log, log
+    # The claim holds the data directory: the volume's folder on the node has it.
+    claim = kde04.node.get("pvc", "dagster-postgresql-data", "-n", kde04.namespace)
+    disk = kde04.node.get("pv", claim["spec"]["volumeName"])["spec"]["local"]["path"]
+    assert (Path(disk) / "pgdata" / "PG_VERSION").is_file()
+
+
+def test_postgresql_readiness_probe_logs_in_as_the_stack_role(kde04):
+    """Every probe so far connected as the stack's role to its database: no FATAL in the server log
+    (a probe without its user would log `role "root" does not exist` every ten seconds)."""
+    pod = kde04.node.get("pod", POSTGRESQL_POD, "-n", kde04.namespace)
+    started = pod["status"]["containerStatuses"][0]["state"]["running"]["startedAt"]
+    time.sleep(12)  # at least one more probe period after the start
+    log = kde04.kubectl("logs", POSTGRESQL_POD, "-c", "postgresql").stdout
+    refused = [line for line in log.splitlines() if re.search(r'FATAL: +(role|database) "[^"]*" does not exist', line)]
+    assert not refused, f"started {started}:\n" + "\n".join(refused[-5:])
+
+
+def test_postgresql_restarts_on_its_data_without_initialising_again(kde04):
+    before = exec_in(kde04, POSTGRESQL_POD, "postgresql",
+                     'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Atc "select version_num from alembic_version"').stdout
+    kde04.kubectl("delete", "pod", POSTGRESQL_POD, "--wait=true")
+    stack_on_node.wait_ready(kde04.node, kde04.namespace, "statefulset/dagster-postgresql")
+    kde04.node.wait_for("the new pod Ready", lambda: all(
+        s.get("ready") for s in kde04.node.get("pod", POSTGRESQL_POD, "-n", kde04.namespace)
+        .get("status", {}).get("containerStatuses", [{}])), timeout=120)
+    after = exec_in(kde04, POSTGRESQL_POD, "postgresql",
+                    'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Atc "select version_num from alembic_version"').stdout
+    assert before.strip() and before == after
+    log = kde04.kubectl("logs", POSTGRESQL_POD, "-c", "postgresql").stdout
+    assert "initdb" not in log.lower() or "skipping initialization" in log.lower(), log[-2000:]
+
+
+def test_the_migration_job_ran_in_the_dagster_image_and_running_it_again_is_harmless(kde04):
+    job = next(o for o in kde04.objects if o["kind"] == "Job")
+    name = job["metadata"]["name"]
+    first = kde04.kubectl("logs", f"job/{name}", "--all-containers").stdout
+    assert "migrat" in first.lower(), first
+    kde04.kubectl("delete", "job", name, "--wait=true")
+    program.apply(kde04.node, [job])
+    stack_on_node.wait_job(kde04.node, kde04.namespace, name)
+    backups = sorted((kde04.io_dir / "backups" / "postgresql").glob("before-dagster-*.dump"))
+    assert backups, "the migration's init container wrote no backup"
+
+
+def test_rabbitmq_reads_the_programs_advanced_config(kde04):
+    done = exec_in(kde04, RABBITMQ_POD, "rabbitmq", "rabbitmqctl eval 'application:get_env(rabbit, consumer_timeout).'")
+    assert done.stdout.strip() == "{ok,undefined}", done.stdout + done.stderr
+
+
+def test_the_celery_broker_url_reaches_the_broker_by_service_name(kde04):
+    script = ('python3 -c "import os, kombu; c = kombu.Connection(os.environ[\'DAGSTER_CELERY_BROKER_URL\']); '
+              'c.connect(); print(\'connected\', c.connected); c.release()"')
+    phase, log = run_pod(kde04, "broker-check", dagster_image(kde04), script,
+                         env_from_secret="dagster-celery-config")
+    assert phase == "Succeeded" and "connected True" in log, log
