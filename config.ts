@@ -476,7 +476,7 @@ class Reader extends ConfigReader {
         const limits = part("limits");
         if (!requests || !limits || this.problems.some((p) => p.key.startsWith(`${key}.`))) return undefined;
         for (const what of ["cpu", "memory"] as const) {
-            const parse = what === "cpu" ? rules.parseCpu : rules.parseMemory;
+            const parse = what === "cpu" ? rules.parseCpu : rules.parseBytes;
             if (parse(requests[what]) > parse(limits[what])) {
                 this.report(`${key}.requests.${what}`, `"${requests[what]}" is more than its limit "${limits[what]}"`,
                     `pulumi config set --path '${key}.requests.${what}' ${limits[what]}`);

@@ -145,8 +145,9 @@ export function parseCpu(v: string): number {
     return v.endsWith("m") ? Number(v.slice(0, -1)) : Math.round(Number(v) * 1000);
 }
 
-const MEMORY_UNITS: Record<string, number> = {
-    "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40,
+const BYTE_UNITS: Record<string, number> = {
+    "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
 };
 
 /** Memory as Kubernetes writes it: 512Mi, 2Gi, 1G. */
@@ -156,8 +157,8 @@ export const memoryQuantity: Rule = (v) => {
     return Number(m[1]) > 0 ? undefined : "must be larger than zero";
 };
 
-/** Bytes of a valid memory quantity. */
-export function parseMemory(v: string): number {
-    const m = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(v)!;
-    return Number(m[1]) * MEMORY_UNITS[m[3] ?? ""];
+/** Bytes of a valid memory or storage quantity (also as the API server writes a volume's capacity). */
+export function parseBytes(v: string): number {
+    const m = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/.exec(v)!;
+    return Number(m[1]) * BYTE_UNITS[m[3] ?? ""];
 }

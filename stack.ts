@@ -66,7 +66,10 @@ export function clusterNeeds(settings: Settings): ClusterNeeds {
     const { chart } = settings;
     return {
         namespace: settings.namespace, nodeHostnames: settings.nodeHostnames,
-        dataVolumes: { postgresqlVolume: settings.postgresqlVolume, rabbitmqVolume: settings.rabbitmqVolume },
+        dataVolumes: {
+            postgresqlVolume: { ...settings.postgresqlVolume, claimName: POSTGRESQL_CLAIM_NAME },
+            rabbitmqVolume: { ...settings.rabbitmqVolume, claimName: RABBITMQ_CLAIM_NAME },
+        },
         chartKubeVersion: chart.kind === "local"
             ? { range: chart.kubeVersion ?? "*", source: `the chart ${chart.path}` }
             : { range: PUBLISHED_CHART_KUBE_VERSION, source: `the Dagster chart ${settings.dagsterVersion}` },

@@ -1,7 +1,7 @@
 // How much of the node Dagster may take at most: every long-running pod, plus the most run and
 // step pods at once. Pure, so README's figures are computed, and tested, rather than typed.
 import { ComputeResources } from "../config";
-import { parseCpu, parseMemory } from "../rules";
+import { parseCpu, parseBytes } from "../rules";
 import * as resources from "./resources";
 
 export interface Budget { cpuMillis: number; memoryBytes: number }
@@ -26,7 +26,7 @@ export function nodeBudget(a: BudgetArgs): NodeBudget {
     ];
     const sum = (which: "requests" | "limits"): Budget => ({
         cpuMillis: pods.reduce((t, [r, n]) => t + n * parseCpu(r[which].cpu), 0),
-        memoryBytes: pods.reduce((t, [r, n]) => t + n * parseMemory(r[which].memory), 0),
+        memoryBytes: pods.reduce((t, [r, n]) => t + n * parseBytes(r[which].memory), 0),
     });
     return { requests: sum("requests"), limits: sum("limits") };
 }

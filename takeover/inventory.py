@@ -144,17 +144,25 @@ def _history(ctx: Context, inv: dict) -> None:
 
 
 # Tools the steps after the uninstall need, checked before it: a missing one would otherwise
-# leave the namespace without Dagster until it is fixed.
-PREFLIGHT = (
-    (["pulumi", "whoami"], "pulumi is not logged in to a backend (`pulumi login`)"),
-    (["docker", "info", "--format", "{{.ServerVersion}}"],
-     "docker cannot reach its daemon; `pulumi up` builds the user-code image with it"),
-)
+# leave the namespace without Dagster until it is fixed. (kubectl and helm: the inventory itself.)
+PULUMI = (["pulumi", "whoami"], "pulumi is not logged in to a backend (`pulumi login`)")
+DOCKER = (["docker", "info", "--format", "{{.ServerVersion}}"],
+          "docker cannot reach its daemon; `pulumi up` builds the user-code image with it")
+CHECK_STACK = ["ts-node", "--transpile-only", "scripts/checkStack.ts", "--stack"]
 
 
 def preflight(ctx: Context) -> list:
+    """Everything `pulumi up` would stop at after the uninstall, found now: the program's own checks
+    of the stack's settings, its Release values and the cluster (scripts/checkStack.ts), and the
+    tools the later steps run; Docker only when `pulumi up` will build an image."""
     failed = []
-    for argv, problem in PREFLIGHT:
+    try:
+        check = json.loads(ctx.cluster.run([*CHECK_STACK, ctx.stack], quiet=True))
+    except CommandError as e:
+        return [f"the program could not check the stack and the cluster: {e}"]
+    for p in check["problems"]:
+        failed.append(f"`pulumi up` would stop after the uninstall at {p['key']}: {p['problem']} (fix: {p['fix']})")
+    for argv, problem in (PULUMI, *([DOCKER] if check["buildsImages"] else [])):
         try:
             ctx.cluster.run(argv, quiet=True)
         except CommandError as e:

@@ -6,6 +6,8 @@ backup's paths) is written to the state file before the change that needs it.
 """
 from __future__ import annotations
 
+import os
+
 import base64
 import binascii
 import shlex
@@ -23,10 +25,22 @@ POD_TIMEOUT = 600
 ENCRYPTED = "<encrypted in the stack file>"  # scripts/stackConfig.ts's placeholder for a secure value
 
 
-# 2. Back up the run history before anything changes.
+# 2. Back up the run history before anything changes, and the old release's values and manifest,
+#    which the way back needs (README, "The way back").
 def backup(ctx: Context) -> str:
     if not ctx.state.get("backup"):
         take_backup(ctx, "before any change")
+    if not ctx.state.get("release_saved"):
+        ctx.backup_dir.mkdir(parents=True, exist_ok=True)
+        saved = []
+        for what, argv in (("values", ["helm", "get", "values", names.OLD_RELEASE, "-n", ctx.namespace, "-o", "yaml"]),
+                           ("manifest", ["helm", "get", "manifest", names.OLD_RELEASE, "-n", ctx.namespace])):
+            path = ctx.backup_dir / f"release-{names.OLD_RELEASE}-{what}.yaml"
+            path.write_bytes(ctx.cluster.run(argv, quiet=True))
+            os.chmod(path, 0o600)
+            saved.append(str(path.resolve()))
+        ctx.state.put("release_saved", saved)
+        ctx.out("  the old release's values and manifest, for the way back: " + ", ".join(saved))
     return "done"
 
 

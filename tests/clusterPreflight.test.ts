@@ -5,13 +5,24 @@ import { ClusterFacts, ClusterNeeds, preflightProblems, readClusterFacts } from 
 
 const NEEDS: ClusterNeeds = {
     namespace: "imqcam-dagster", nodeHostnames: ["kde04.idies.jhu.edu"],
-    dataVolumes: { postgresqlVolume: { storageClass: "local-storage-kde04" }, rabbitmqVolume: {} },
+    dataVolumes: {
+        postgresqlVolume: { storageClass: "local-storage-kde04", claimName: "dagster-postgresql-data", size: "100Gi" },
+        rabbitmqVolume: { claimName: "dagster-rabbitmq-data", size: "8Gi" },
+    },
     chartKubeVersion: { range: ">= 1.18.0-0", source: "the Dagster chart 1.13.27" },
 };
 const KDE04: ClusterFacts = {
     serverVersion: "v1.31.4", nodeHostnames: ["kde01.idies.jhu.edu", "kde04.idies.jhu.edu"],
     storageClasses: ["local-storage-kde04", "nfs-client"], defaultStorageClass: "nfs-client", namespacePhase: "Active",
+    noProvisionerClasses: ["local-storage-kde04"], boundClaims: ["imqcam-dagster/data-dagster-postgresql-0"],
+    freeVolumes: [{ name: "local-pv-1", storageClass: "local-storage-kde04", capacity: "200Gi", nodes: ["kde04.idies.jhu.edu"] }],
 };
+const KDE04_BOTH_LOCAL: Partial<ClusterNeeds> = { dataVolumes: {
+    postgresqlVolume: { storageClass: "local-storage-kde04", claimName: "dagster-postgresql-data", size: "100Gi" },
+    rabbitmqVolume: { storageClass: "local-storage-kde04", claimName: "dagster-rabbitmq-data", size: "100Gi" },
+} };
+const localVolume = (name: string, capacity: string, extra: object = {}) =>
+    ({ name, storageClass: "local-storage-kde04", capacity, nodes: ["kde04.idies.jhu.edu"], ...extra });
 const keys = (facts: Partial<ClusterFacts>, needs: Partial<ClusterNeeds> = {}) =>
     preflightProblems({ ...NEEDS, ...needs }, { ...KDE04, ...facts }).map((p) => p.key);
 
@@ -33,6 +44,30 @@ describe("checking the cluster before deploying", () => {
         assert.deepStrictEqual(keys({ defaultStorageClass: undefined }), ["rabbitmqVolume.storageClass"]);
     });
 
+    it("counts free volumes of a class without a provisioner: by class, node, size and reservation, one per claim", () => {
+        // The takeover's case: the old claims hold kde04's volumes, none is free.
+        const none = preflightProblems({ ...NEEDS, ...KDE04_BOTH_LOCAL }, { ...KDE04, freeVolumes: [] });
+        assert.deepStrictEqual(none.map((p) => p.key), ["postgresqlVolume.storageClass", "rabbitmqVolume.storageClass"]);
+        assert.match(none[0].problem, /"local-storage-kde04", a class without a provisioner, and no free volume of it on kde04\.idies\.jhu\.edu has 100Gi or more for the claim dagster-postgresql-data/);
+        assert.match(none[0].fix, /^create a PersistentVolume of class local-storage-kde04 on kde04\.idies\.jhu\.edu with at least 100Gi/);
+        // One spare: the second claim still has none.
+        assert.deepStrictEqual(keys({ freeVolumes: [localVolume("a", "100Gi")] }, KDE04_BOTH_LOCAL).length, 1);
+        // Exactly enough, the larger volume left to whichever claim needs it.
+        assert.deepStrictEqual(keys({ freeVolumes: [localVolume("a", "100Gi"), localVolume("b", "120Gi")] }, KDE04_BOTH_LOCAL), []);
+        // Too small, on another node, of another class, reserved for another claim: none of them counts.
+        assert.deepStrictEqual(keys({ freeVolumes: [
+            localVolume("small", "99Gi"), localVolume("elsewhere", "1Ti", { nodes: ["kde01.idies.jhu.edu"] }),
+            localVolume("other-class", "1Ti", { storageClass: "nfs-client" }),
+            localVolume("reserved", "1Ti", { reservedFor: "kafka/data-broker-0" }),
+        ] }), ["postgresqlVolume.storageClass"]);
+        // A volume reserved for this very claim, or one without node affinity, counts.
+        assert.deepStrictEqual(keys({ freeVolumes: [localVolume("mine", "100Gi", { reservedFor: "imqcam-dagster/dagster-postgresql-data" })] }), []);
+        assert.deepStrictEqual(keys({ freeVolumes: [localVolume("anywhere", "1Ti", { nodes: undefined })] }), []);
+        // A claim already bound needs no volume; a class with a provisioner needs none made in advance.
+        assert.deepStrictEqual(keys({ freeVolumes: [], boundClaims: ["imqcam-dagster/dagster-postgresql-data"] }), []);
+        assert.deepStrictEqual(keys({ freeVolumes: [], noProvisionerClasses: [] }), []);
+    });
+
     it("refuses a namespace that is being deleted", () => {
         assert.deepStrictEqual(keys({ namespacePhase: "Terminating" }), ["namespace"]);
     });
@@ -46,14 +81,21 @@ describe("checking the cluster before deploying", () => {
         assert.deepStrictEqual(keys({ serverVersion: "v0.0.0-master+$Format:%H$" }), ["kubernetes:context", "kubernetes:context"]);
     });
 
-    it("reads the cluster in two read-only kubectl calls", () => {
+    it("reads the cluster, its volumes included, in two read-only kubectl calls", () => {
         const calls: string[][] = [];
         const answers: Record<string, string> = {
             "get --raw /version": JSON.stringify({ gitVersion: "v1.37.2" }),
-            "get nodes,storageclasses,namespaces -o json": JSON.stringify({ items: [
+            "get nodes,storageclasses,namespaces,persistentvolumes -o json": JSON.stringify({ items: [
                 { kind: "Node", metadata: { name: "node-1", labels: { "kubernetes.io/hostname": "kde04.idies.jhu.edu" } } },
-                { kind: "StorageClass", metadata: { name: "standard", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } } },
-                { kind: "StorageClass", metadata: { name: "local-storage-kde04" } },
+                { kind: "StorageClass", metadata: { name: "standard", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+                  provisioner: "rancher.io/local-path" },
+                { kind: "StorageClass", metadata: { name: "local-storage-kde04" }, provisioner: "kubernetes.io/no-provisioner" },
+                { kind: "PersistentVolume", metadata: { name: "free" }, status: { phase: "Available" },
+                  spec: { storageClassName: "local-storage-kde04", capacity: { storage: "100Gi" }, nodeAffinity: { required: {
+                      nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["kde04.idies.jhu.edu"] }] }] } } } },
+                { kind: "PersistentVolume", metadata: { name: "held" }, status: { phase: "Bound" },
+                  spec: { storageClassName: "local-storage-kde04", capacity: { storage: "100Gi" },
+                      claimRef: { namespace: "imqcam-dagster", name: "data-dagster-postgresql-0" } } },
                 { kind: "Namespace", metadata: { name: "default" }, status: { phase: "Active" } },
                 { kind: "Namespace", metadata: { name: "imqcam-dagster" }, status: { phase: "Terminating" } },
             ] }),
@@ -62,7 +104,9 @@ describe("checking the cluster before deploying", () => {
         assert.deepStrictEqual(calls.map((c) => c.join(" ")), Object.keys(answers));
         assert.deepStrictEqual(facts, {
             serverVersion: "v1.37.2", nodeHostnames: ["kde04.idies.jhu.edu"], storageClasses: ["standard", "local-storage-kde04"],
-            defaultStorageClass: "standard", namespacePhase: "Terminating",
+            defaultStorageClass: "standard", namespacePhase: "Terminating", noProvisionerClasses: ["local-storage-kde04"],
+            freeVolumes: [{ name: "free", storageClass: "local-storage-kde04", capacity: "100Gi", nodes: ["kde04.idies.jhu.edu"], reservedFor: undefined }],
+            boundClaims: ["imqcam-dagster/data-dagster-postgresql-0"],
         });
     });
 });

@@ -175,8 +175,15 @@ def _not_logged_in(w):
     w.pulumi_logged_in = False
 
 
+def _stack_pulumi_up_refuses(w):
+    w.stack_problems = [{"key": "registryPassword", "problem": "is not set, but registry.username \"openmsi\" needs it",
+                         "fix": "pulumi config set --secret registryPassword"}]
+
+
 STOPS = {
     "docker not running": (_no_docker, "docker cannot reach its daemon"),
+    "a stack pulumi up would refuse": (_stack_pulumi_up_refuses, "`pulumi up` would stop after the uninstall at "
+                                                                  "registryPassword: is not set"),
     "pulumi not logged in": (_not_logged_in, "pulumi is not logged in"),
     "no old release": (_no_release, "No Helm release dagster"),
     "a different chart": (_other_chart, "runs chart dagster-1.12.7, expected dagster-1.7.5"),
@@ -228,3 +235,10 @@ def test_each_stop_condition_exits_2_and_changes_nothing(world, session, case):
     assert world.effects == []
     assert not session.state_path.exists()
 
+
+def test_docker_is_needed_only_where_pulumi_up_builds_an_image(world, tmp_path):
+    world.docker_running = False
+    world.builds_images = False  # every code location pinned by digest: nothing to build
+    _, problems = plan.plan(gather(world, tmp_path))
+    assert problems == []
+    assert not world.calls("docker")

@@ -67,6 +67,12 @@ def test_full_run_result(world, session):
     assert local.parent == session.root / ".takeover" / "kde04"
     assert (local.stat().st_mode & 0o777) == 0o600 and (local.parent.stat().st_mode & 0o777) == 0o700
     assert not [p for p in world.share if p.endswith(".partial")]
+    # The way back: the old release's values and manifest, saved before the uninstall, readable only by the operator.
+    saved = [Path(p) for p in state["release_saved"]]
+    assert [p.name for p in saved] == ["release-dagster-values.yaml", "release-dagster-manifest.yaml"]
+    assert json.loads(saved[0].read_text()) == load("helm-values.json")
+    assert all((p.stat().st_mode & 0o777) == 0o600 and str(p) in session.text() for p in saved)
+    assert world.index("helm get manifest dagster -n imqcam-dagster") < world.index("helm uninstall")
     # The copied migration Job ran and was removed; the program's own stays.
     assert list(world.jobs) == ["dagster-migrate-1-13-27"]
     assert state["steps"]["old-objects"]["status"] == "pending"

@@ -12,6 +12,8 @@ import program
 import storage
 
 KDE04_CLASS = "local-storage-kde04"
+# kde04's data claims (Pulumi.kde04.yaml): two of 100Gi on its class without a provisioner.
+KDE04_VOLUMES = ["100Gi", "100Gi"]
 
 
 def without_class(plane, name: str) -> None:
@@ -19,7 +21,7 @@ def without_class(plane, name: str) -> None:
 
 
 def test_deploys_on_a_cluster_that_holds_the_stack(plane):
-    storage.provide(plane, KDE04_CLASS, [])
+    storage.provide(plane, KDE04_CLASS, KDE04_VOLUMES)
     result = program.check_cluster(plane, "kde04")
     assert result["error"] is None, result["message"]
     assert result["resources"] > 20
@@ -35,11 +37,39 @@ def test_stops_at_a_storage_class_the_cluster_lacks(plane):
 
 
 def test_stops_at_a_node_the_cluster_lacks(plane):
-    storage.provide(plane, KDE04_CLASS, [])
+    storage.provide(plane, KDE04_CLASS, KDE04_VOLUMES)
     result = program.check_cluster(plane, "kde04", {"nodeHostname": {"value": "kde05.idies.jhu.edu"}})
     assert result["error"] == "ClusterPreflightError" and result["resources"] == 0
-    assert program.problem_keys(result) == ["nodeHostname"]
+    # And kde04's local volumes are no use to pods pinned elsewhere.
+    assert program.problem_keys(result) == ["nodeHostname", "postgresqlVolume.storageClass", "rabbitmqVolume.storageClass"]
     assert f"<one of: {plane.node_name}>" in result["problems"][0]["fix"]
+    assert "no free volume of it on kde05.idies.jhu.edu" in result["problems"][1]["problem"]
+
+
+@pytest.mark.parametrize("free, refused", [
+    ([], ["postgresqlVolume.storageClass", "rabbitmqVolume.storageClass"]),  # the takeover's case on kde04
+    (["100Gi"], ["rabbitmqVolume.storageClass"]),
+    (["100Gi", "50Gi"], ["rabbitmqVolume.storageClass"]),
+    (["100Gi", "100Gi"], []),
+])
+def test_stops_when_a_class_without_provisioner_has_no_free_volume_for_a_claim(plane, free, refused):
+    """The manual deployment's claims hold two volumes of kde04's class (reserved for them by their
+    claimRef); what else is free decides."""
+    without_class(plane, KDE04_CLASS)
+    plane.kubectl("delete", "pv", "--all", "--wait=true")
+    storage.provide(plane, KDE04_CLASS, free + ["100Gi", "100Gi"])
+    held = [f"{KDE04_CLASS}-{len(free)}", f"{KDE04_CLASS}-{len(free) + 1}"]
+    for volume, claim in zip(held, ["data-dagster-postgresql-0", "data-dagster-rabbitmq-0"]):
+        plane.kubectl("patch", "pv", volume, "--type=merge", "-p", json.dumps(
+            {"spec": {"claimRef": {"namespace": "imqcam-dagster", "name": claim}}}))
+    result = program.check_cluster(plane, "kde04")
+    assert program.problem_keys(result) == refused, result["message"]
+    if refused:
+        assert result["error"] == "ClusterPreflightError" and result["resources"] == 0
+        assert "a class without a provisioner, and no free volume of it on kde04.idies.jhu.edu has 100Gi" in \
+            result["problems"][-1]["problem"]
+    else:
+        assert result["error"] is None, result["message"]
 
 
 def test_stops_at_claims_without_class_on_a_cluster_without_default(plane):
@@ -52,7 +82,7 @@ def test_stops_at_claims_without_class_on_a_cluster_without_default(plane):
 
 
 def test_stops_at_its_namespace_being_deleted(plane):
-    storage.provide(plane, KDE04_CLASS, [])
+    storage.provide(plane, KDE04_CLASS, KDE04_VOLUMES)
     # The stack's own namespace (so the ownership check passes), held in Terminating by a finalizer.
     plane.kubectl("create", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {
         "name": "imqcam-dagster", "annotations": {"imqcam-dagster/stack": "imqcam-dagster/kde04"}}}))

@@ -6,7 +6,8 @@ the namespace, the NFS volume and its claim by the program's own objects, in pla
 
 `kubectl exec` is the one call that cannot reach a pod here (no kubelet): kubectl_exec_here.py runs
 it on this machine with the pod's environment as the API server holds it, against the test's
-PostgreSQL. The steps after the dry run that copy files and run `pulumi up` are not run here."""
+PostgreSQL. The steps after the dry run that copy files and run `pulumi up` are not run here. The
+dry run runs the program's own checks (scripts/checkStack.ts) against the same API server."""
 from __future__ import annotations
 
 import json
@@ -22,6 +23,7 @@ import pytest
 import manual_deployment
 import postgres_server
 import program
+import storage
 
 NS = manual_deployment.NAMESPACE
 
@@ -81,14 +83,51 @@ def kde04(plane, tmp_path_factory):
         yield plane, env
 
 
-def takeover(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "takeover", "--stack", "kde04", *args], cwd=program.REPO, env=env,
+def takeover(env: dict, *args: str, stack: str = "kde04") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "takeover", "--stack", stack, *args], cwd=program.REPO, env=env,
                           capture_output=True, text=True, timeout=300)
 
 
-def test_the_dry_run_reads_the_manual_deployment_and_plans_without_a_problem(kde04):
+REHEARSAL = "kde04-rehearsal"
+
+
+@pytest.fixture(scope="module")
+def rehearsal_stack():
+    """kde04's stack file as an operator has it on the day, its registry password set (README's set-up):
+    a stack file of its own, removed after the module."""
+    path = program.REPO / f"Pulumi.{REHEARSAL}.yaml"
+    stack_file = (program.REPO / "Pulumi.kde04.yaml").read_text()
+    path.write_text(stack_file + "  imqcam-dagster:registryPassword:\n    secure: v1:rehearsal-ciphertext\n")
+    try:
+        yield REHEARSAL
+    finally:
+        path.unlink()
+
+
+def test_the_dry_run_stops_where_pulumi_up_would_after_the_uninstall(kde04):
+    """Pulumi.kde04.yaml as committed: no registry password, and no volume free on kde04's class
+    without a provisioner (the old claims hold both). Both stop the dry run, before any change."""
     plane, env = kde04
     done = takeover(env, "--dry-run")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "`pulumi up` would stop after the uninstall at registryPassword: is not set" in done.stdout, done.stdout
+    assert plane.helm("list", "-n", NS, "-o", "json").stdout.count('"name":"dagster"') == 1
+
+
+def test_the_dry_run_stops_at_no_free_volume_for_the_new_claims(kde04, rehearsal_stack):
+    plane, env = kde04
+    done = takeover(env, "--dry-run", stack=rehearsal_stack)
+    assert done.returncode == 2, done.stdout + done.stderr
+    for key in ("postgresqlVolume", "rabbitmqVolume"):
+        assert (f"`pulumi up` would stop after the uninstall at {key}.storageClass: is \"local-storage-kde04\", a class "
+                f"without a provisioner, and no free volume of it on kde04.idies.jhu.edu has 100Gi") in done.stdout, done.stdout
+
+
+def test_the_dry_run_reads_the_manual_deployment_and_plans_without_a_problem(kde04, rehearsal_stack):
+    plane, env = kde04
+    # What the dry run asked for: two volumes of kde04's class on the node, as its administrators make them.
+    storage.provide(plane, manual_deployment.OLD_CLASS, ["100Gi", "100Gi"])
+    done = takeover(env, "--dry-run", stack=rehearsal_stack)
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     # Read through the pod's own environment and Secret, from the real database.
@@ -101,12 +140,12 @@ def test_the_dry_run_reads_the_manual_deployment_and_plans_without_a_problem(kde
     assert "Dry run: nothing was changed." in out
 
 
-def test_the_dry_run_stops_at_a_secret_without_a_key_it_must_copy(kde04):
+def test_the_dry_run_stops_at_a_secret_without_a_key_it_must_copy(kde04, rehearsal_stack):
     plane, env = kde04
     plane.kubectl("patch", "secret", "girder-connection-info", "-n", NS, "--type=json",
                   "-p", '[{"op": "remove", "path": "/data/GIRDER_API_KEY"}]')
     try:
-        done = takeover(env, "--dry-run")
+        done = takeover(env, "--dry-run", stack=rehearsal_stack)
     finally:
         secret = manual_deployment.fixture("secret-girder-connection-info.json")
         plane.kubectl("patch", "secret", "girder-connection-info", "-n", NS, "--type=merge",
