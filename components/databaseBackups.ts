@@ -29,7 +29,8 @@ export interface BackupTarget {
  * renamed into place only when complete, older ones of the same name pruned. Shared by the
  * scheduled backups and the backup before each migration.
  */
-export function backupContainer(t: BackupTarget, backupName: string, keep: number): k8s.types.input.core.v1.Container {
+export function backupContainer(t: BackupTarget, backupName: string, keep: number,
+    schemaInName = false): k8s.types.input.core.v1.Container {
     return {
         name: "backup",
         image: images.POSTGRESQL_SERVER,
@@ -44,6 +45,7 @@ export function backupContainer(t: BackupTarget, backupName: string, keep: numbe
             { name: "BACKUP_DIR", value: `${t.ioMountPath}/${BACKUP_FOLDER}` },
             { name: "BACKUP_NAME", value: backupName },
             { name: "BACKUP_KEEP", value: String(keep) },
+            ...(schemaInName ? [{ name: "BACKUP_SCHEMA_IN_NAME", value: "true" }] : []),
         ],
         volumeMounts: [{ name: "io-data", mountPath: t.ioMountPath }],
         resources: resources.BACKUP,

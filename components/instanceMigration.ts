@@ -60,8 +60,9 @@ export class InstanceMigration extends pulumi.ComponentResource {
                     spec: {
                         ...podPlacement(target.nodeHostnames),
                         restartPolicy: "Never",
-                        // The backup finishes first; the migration never starts without one.
-                        initContainers: [backupContainer(target, `before-dagster-${args.dagsterVersion}`, 1)],
+                        // The backup finishes first; the migration never starts without one. One kept
+                        // per schema revision it starts from: a second run (after a restore) keeps the first.
+                        initContainers: [backupContainer(target, `before-dagster-${args.dagsterVersion}`, 1, true)],
                         containers: [{
                             name: "migrate",
                             image: `${images.DAGSTER_CELERY_K8S}:${args.dagsterVersion}`,

@@ -10,7 +10,11 @@
 #   BACKUP_ROOT   the share's mount point; must already be a directory (never created here)
 #   BACKUP_DIR    a folder under BACKUP_ROOT, created if missing
 #   BACKUP_NAME   the file name prefix, e.g. scheduled or before-dagster-1.13.27
-#   BACKUP_KEEP   how many backups with this prefix to keep (>= 1), the newest ones
+#   BACKUP_KEEP   how many backups with this prefix to keep (>= 1), the newest ones; a backup the
+#                 history was restored from (history.py records its sha256 in the database, table
+#                 imqcam_restored_from) is never pruned and does not count
+#   BACKUP_SCHEMA_IN_NAME  "true": the name ends in -from-<the schema's alembic revision> ("empty"
+#                 without one), so each schema version a migration starts from keeps its own backup
 #
 # Writes BACKUP_DIR/BACKUP_NAME-YYYYmmddTHHMMSSZ.dump (UTC) and .dump.sha256 beside it, prints the
 # path of the .dump on stdout. On any failure no partial .dump is left and the exit code is 1.
@@ -51,6 +55,24 @@ mkdir -p "$BACKUP_DIR" || fail "cannot create $BACKUP_DIR on the share"
 # Backups are <name>-<UTC time>.dump; this glob matches exactly the time part, so a name that
 # merely starts with BACKUP_NAME (scheduled-extra-...) never matches BACKUP_NAME's files.
 stamp_glob='[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z'
+
+PGPASSWORD="$POSTGRES_PASSWORD"
+export PGPASSWORD
+# query SQL: one value from the database, or fail naming what was asked.
+query() {
+    psql -X -A -t -v ON_ERROR_STOP=1 --no-password --username="$POSTGRES_USER" --dbname="$POSTGRES_DB" -c "$1" ||
+        fail "cannot read the database $POSTGRES_DB ($2)"
+}
+if [ "${BACKUP_SCHEMA_IN_NAME:-}" = true ]; then
+    schema=empty
+    if [ "$(query "SELECT to_regclass('public.alembic_version') IS NOT NULL" "its schema revision")" = t ]; then
+        schema="$(query "SELECT string_agg(version_num, '-' ORDER BY version_num) FROM alembic_version" "its schema revision")"
+    fi
+    case "$schema" in
+        "" | *[!a-z0-9-]*) fail "unexpected schema revision '$schema' in $POSTGRES_DB" ;;
+    esac
+    BACKUP_NAME="$BACKUP_NAME-from-$schema"
+fi
 name="$BACKUP_NAME-$(date -u +%Y%m%dT%H%M%SZ).dump"
 final="$BACKUP_DIR/$name"
 [ ! -e "$final" ] || fail "$final already exists (two backups named $BACKUP_NAME in the same second)"
@@ -63,9 +85,6 @@ tmp="$(mktemp "$BACKUP_DIR/.$name.partial.XXXXXX")" || fail "cannot create a fil
 cleanup() { rm -f "$tmp" "$tmp.sha256"; }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
-
-PGPASSWORD="$POSTGRES_PASSWORD"
-export PGPASSWORD
 
 say "dumping database $POSTGRES_DB as $POSTGRES_USER from ${PGHOST:-the local socket}"
 pg_dump --format=custom --no-password --username="$POSTGRES_USER" --dbname="$POSTGRES_DB" --file="$tmp" ||
@@ -86,14 +105,28 @@ mv -f "$tmp" "$final" || {
 }
 trap - EXIT HUP INT TERM
 
-# Prune the oldest backups of exactly this name; the glob sorts them by time, oldest first.
+# Prune the oldest backups of exactly this name; the glob sorts them by time, oldest first. Never
+# one the history was restored from: it may be the only copy of what was restored.
+restored=""
+if [ "$(query "SELECT to_regclass('public.imqcam_restored_from') IS NOT NULL" "which backups it was restored from")" = t ]; then
+    restored="$(query "SELECT string_agg(sha256, ' ') FROM imqcam_restored_from" "which backups it was restored from")"
+fi
+kept_for_restore() {
+    [ -f "$1.sha256" ] || return 1
+    case " $restored " in *" $(cut -d ' ' -f 1 "$1.sha256") "*) return 0 ;; esac
+    return 1
+}
 count=0
 for f in "$BACKUP_DIR/$BACKUP_NAME"-$stamp_glob.dump; do
-    [ -f "$f" ] && count=$((count + 1))
+    [ -f "$f" ] && ! kept_for_restore "$f" && count=$((count + 1))
 done
 for f in "$BACKUP_DIR/$BACKUP_NAME"-$stamp_glob.dump; do
     [ "$count" -gt "$BACKUP_KEEP" ] || break
     [ -f "$f" ] || continue
+    if kept_for_restore "$f"; then
+        say "keeping $f: the run history was restored from it"
+        continue
+    fi
     say "pruning $f (keeping the newest $BACKUP_KEEP)"
     rm -f "$f" "$f.sha256"
     count=$((count - 1))

@@ -274,6 +274,13 @@ _RESTORE = _CONNECT + (
 )
 
 
+_RESTORED_FROM_SQL = """
+CREATE TABLE IF NOT EXISTS imqcam_restored_from (sha256 text PRIMARY KEY, file text NOT NULL,
+                                                 restored_at timestamptz NOT NULL DEFAULT now());
+INSERT INTO imqcam_restored_from (sha256, file) VALUES ('{sha256}', '{file}') ON CONFLICT DO NOTHING;
+"""
+
+
 def restore(runner, dump_file: Path, *, log=lambda message: None) -> HistorySummary:
     """Restore a dump into the runner's database, which must hold no Dagster run.
 
@@ -299,6 +306,10 @@ def restore(runner, dump_file: Path, *, log=lambda message: None) -> HistorySumm
         dropped = " The empty Dagster tables were dropped before it; Dagster creates them again when it starts."
         raise HistoryError(f"{exc}\nThe restore ran as one transaction: nothing of the dump is in "
                            f"{target.database}.{dropped if target.has_dagster_schema else ''}") from exc
+    # backup.sh never prunes a backup whose sha256 is here: it may be the only copy of this history.
+    sha = _sha256(dump_file)
+    runner.run(_PSQL, stdin=_RESTORED_FROM_SQL.format(sha256=sha, file=dump_file.name.replace("'", "''")).encode(),
+               step="recording which backup the history was restored from")
     return summary(runner)
 
 

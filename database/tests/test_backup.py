@@ -153,3 +153,49 @@ def test_pg_dump_killed_midway_leaves_no_file(big_database, tmp_path):
     # The earlier backup is kept (nothing pruned), and nothing new is left, hidden or not.
     assert files_in(folder) == before
 
+
+
+def _copy_of(manual_history, make_database, role: str, tmp_path):
+    """A database holding the manual history, restored from a dump (so it records that dump)."""
+    dump = tmp_path / f"{role}.dump"
+    history.dump(manual_history.db.runner(), dump)
+    db = make_database(role)
+    history.restore(db.runner(), dump)
+    return db
+
+
+def test_the_migration_keeps_one_backup_per_schema_revision_it_started_from(manual_history, make_database, tmp_path):
+    db = _copy_of(manual_history, make_database, "migrating", tmp_path)
+    share = tmp_path / "share"
+    share.mkdir()
+    env = backup_env(db, share, BACKUP_NAME="before-dagster-1.13.27", BACKUP_KEEP="1", BACKUP_SCHEMA_IN_NAME="true")
+    first = run_backup(env)
+    assert first.returncode == 0, first.stderr
+    old_revision = history.summary(db.runner()).alembic_version
+    assert STAMPED.match(Path(first.stdout.strip()).name)["name"] == f"before-dagster-1.13.27-from-{old_revision}"
+    # The migration ran; a second run of the same Job starts from the new revision: both backups stay.
+    db.sql("UPDATE alembic_version SET version_num = '29b539ebc72a'")
+    time.sleep(1)  # a new second for the new file's name
+    second = run_backup(env)
+    assert second.returncode == 0, second.stderr
+    names = sorted(n for n in files_in(share / "backups" / "postgresql") if n.endswith(".dump"))
+    assert [STAMPED.match(n)["name"] for n in names] == [
+        "before-dagster-1.13.27-from-29b539ebc72a", f"before-dagster-1.13.27-from-{old_revision}"]
+
+
+def test_a_backup_never_prunes_the_backup_the_history_was_restored_from(manual_history, make_database, tmp_path):
+    share = tmp_path / "share"
+    share.mkdir()
+    folder = share / "backups" / "postgresql"
+    made = run_backup(backup_env(manual_history.db, share, BACKUP_KEEP="1"))
+    assert made.returncode == 0, made.stderr
+    restored_from = Path(made.stdout.strip())
+    db = make_database("restored")
+    history.restore(db.runner(), restored_from)
+    for _ in range(2):  # the restored database's own scheduled backups, keeping one
+        time.sleep(1)
+        later = run_backup(backup_env(db, share, BACKUP_KEEP="1"))
+        assert later.returncode == 0, later.stderr
+    dumps = sorted(n for n in files_in(folder) if n.endswith(".dump"))
+    assert restored_from.name in dumps and len(dumps) == 2, dumps
+    assert f"keeping {restored_from}: the run history was restored from it" in later.stderr
