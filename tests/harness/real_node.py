@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -209,18 +210,15 @@ def _kubeconfig(path: Path, token: str, ca: Path) -> None:
     path.chmod(0o600)
 
 
+@dataclass
 class RealNode(kcp.ControlPlane):
     """The plane with its real node; kubectl, helm and every process run inside its namespace."""
     netns: str = ""
-    run_dir: Path = Path()
+    run_dir: Path = field(default_factory=Path)  # containerd's sockets and state, under /run
 
     @property
     def ctr(self) -> list:
         return ["ctr", "-a", str(self.run_dir / "containerd.sock"), "-n", "k8s.io"]
-
-    def in_netns(self, *argv: str, **kwargs) -> subprocess.CompletedProcess:
-        """A command on this machine inside the node's network namespace (to reach pod and Service IPs)."""
-        return subprocess.run([*self.wrap, *argv], capture_output=True, text=True, **kwargs)
 
     def import_images(self, images: dict) -> None:
         """Each archive under its reference, and under `repository@digest` too: the kubelet looks a
@@ -272,6 +270,20 @@ class RealNode(kcp.ControlPlane):
             shutil.rmtree(self.root, ignore_errors=True)
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
+    def leftovers(self) -> list:
+        """What of this node is still on the machine after stop(): processes, mounts, namespaces."""
+        found = []
+        for proc in Path("/proc").glob("[0-9]*"):
+            with contextlib.suppress(OSError):
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                if str(self.run_dir) in cmdline or f"{self.root}/" in cmdline:
+                    found.append(f"process {proc.name}: {cmdline[:120]}")
+        found += [f"mount {line.split()[1]}" for line in Path("/proc/mounts").read_text().splitlines()
+                  if line.split()[1].startswith((str(self.root), str(self.run_dir)))]
+        if Path(f"/run/netns/{self.netns}").exists():
+            found.append(f"network namespace {self.netns}")
+        return found
+
 
 def _remove_cgroup(top: Path) -> None:
     if top.is_dir():
@@ -313,8 +325,8 @@ def start(images: Optional[dict] = None, bin_dir: Optional[Path] = None) -> Real
     run_dir.mkdir(parents=True, exist_ok=True)
     wrap = ["nsenter", f"--net=/run/netns/{netns}"]  # the network only: cgroups and mounts stay the host's
     pki = root / "pki"
-    node = RealNode(root=root, bin=bin_dir, port=API_PORT, kubeconfig=root / "admin.kubeconfig", wrap=wrap)
-    node.netns, node.run_dir = netns, run_dir
+    node = RealNode(root=root, bin=bin_dir, port=API_PORT, kubeconfig=root / "admin.kubeconfig", wrap=wrap,
+                    netns=netns, run_dir=run_dir)
     try:
         _run("ip", "netns", "add", netns)
         _run(*wrap, "ip", "link", "set", "lo", "up")
@@ -417,9 +429,12 @@ def _refuse_routes_out_of_node(node: RealNode) -> None:
 
 @contextlib.contextmanager
 def running(images: Optional[dict] = None):
-    """A real node for the length of a `with` block (a pytest session)."""
+    """A real node for the length of a `with` block (a pytest session); fails if stopping it left anything."""
     node = start(images)
     try:
         yield node
     finally:
         node.stop()
+    left = node.leftovers()
+    if left:
+        raise RuntimeError("the node left these behind: " + "; ".join(left))

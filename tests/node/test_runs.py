@@ -87,6 +87,9 @@ def test_a_run_goes_through_the_celery_k8s_run_launcher_on_the_node(kde04, dagst
     assert len(run_jobs) == (3 if job == "pod_per_op_celery_job" else 1), [j["metadata"]["name"] for j in run_jobs]
     if job == "pod_per_op_celery_job":
         assert len(steps) == 2, [j["metadata"]["name"] for j in run_jobs]
+    # The run worker reports success before its process exits: its Job completes a moment later.
+    for run_job in run_jobs:
+        stack_on_node.wait_job(kde04.node, kde04.namespace, run_job["metadata"]["name"], timeout=120)
     pods = [p for p in kde04.node.get("pods", "-n", kde04.namespace)["items"]
             if p["metadata"].get("labels", {}).get("dagster/run-id") == run_id]
     assert len(pods) == len(run_jobs)
