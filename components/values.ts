@@ -9,6 +9,16 @@ import { POSTGRESQL_DATABASE, POSTGRESQL_PORT, POSTGRESQL_SCHEME, POSTGRESQL_USE
 
 /** The Celery queue the run launcher's workers listen on. */
 export const CELERY_QUEUE = "dagster";
+/**
+ * The chart checks each Celery worker with `dagster-celery status` (a new Python process that
+ * imports Dagster and pings the workers through the broker), by default every 10 s with 10 s to
+ * answer. On a busy node it does not answer in time, and the kubelet restarts workers that are
+ * watching steps (seen on the tests' real node); each check also costs a core-second. The same
+ * check, given a minute, once a minute; five misses in a row restart the worker.
+ */
+export const CELERY_WORKER_LIVENESS = {
+    initialDelaySeconds: 60, periodSeconds: 60, timeoutSeconds: 60, successThreshold: 1, failureThreshold: 5,
+};
 /** Environment variables through which the deployment tells a code location how it runs. */
 export const IO_MOUNT_PATH_ENV = "IMQCAM_IO_MOUNT_PATH";
 /** The `dagster-k8s/config` of run worker Jobs (job tags) and of step Jobs (op tags). */
@@ -130,6 +140,7 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
                     // Each task a worker holds watches one step Job to its end: this bounds the
                     // step pods at once to workers x this.
                     configSource: { worker_concurrency: a.stepsPerCeleryWorker },
+                    livenessProbe: CELERY_WORKER_LIVENESS,
                     resources: resources.CELERY_WORKER,
                     env: codeLocationEnv,
                     envSecrets,

@@ -13,6 +13,8 @@
 #   BACKUP_KEEP   how many backups with this prefix to keep (>= 1), the newest ones; a backup the
 #                 history was restored from (history.py records its sha256 in the database, table
 #                 imqcam_restored_from) is never pruned and does not count
+#   BACKUP_WAIT_SECONDS  how long to wait for the database to answer (default 300): it may be
+#                 restarting, and its headless Service names it only once it is ready
 #   BACKUP_SCHEMA_IN_NAME  "true": the name ends in -from-<the schema's alembic revision> ("empty"
 #                 without one), so each schema version a migration starts from keeps its own backup
 #
@@ -49,6 +51,10 @@ case "$BACKUP_KEEP" in
     *[!0-9]*) fail "BACKUP_KEEP '$BACKUP_KEEP' is not a whole number" ;;
 esac
 [ "$BACKUP_KEEP" -ge 1 ] || fail "BACKUP_KEEP must be at least 1 (it is $BACKUP_KEEP)"
+wait_seconds="${BACKUP_WAIT_SECONDS:-300}"
+case "$wait_seconds" in
+    "" | *[!0-9]*) fail "BACKUP_WAIT_SECONDS '$wait_seconds' is not a whole number" ;;
+esac
 
 mkdir -p "$BACKUP_DIR" || fail "cannot create $BACKUP_DIR on the share"
 
@@ -58,6 +64,13 @@ stamp_glob='[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0
 
 PGPASSWORD="$POSTGRES_PASSWORD"
 export PGPASSWORD
+waited=0
+until pg_isready -q --username="$POSTGRES_USER" --dbname="$POSTGRES_DB"; do
+    [ "$waited" -lt "$wait_seconds" ] || fail "the database at ${PGHOST:-the local socket} did not answer within $wait_seconds s"
+    [ "$waited" -gt 0 ] || say "waiting for the database at ${PGHOST:-the local socket}"
+    sleep 2
+    waited=$((waited + 2))
+done
 # query SQL: one value from the database, or fail naming what was asked.
 query() {
     psql -X -A -t -v ON_ERROR_STOP=1 --no-password --username="$POSTGRES_USER" --dbname="$POSTGRES_DB" -c "$1" ||

@@ -100,6 +100,7 @@ def test_share_not_mounted(manual_history, tmp_path):
         ("BACKUP_DIR", "{tmp}/elsewhere", "not a folder under BACKUP_ROOT"),
         ("BACKUP_DIR", "{tmp}/share/../escape", "must not contain '..'"),
         ("POSTGRES_PASSWORD", None, "POSTGRES_PASSWORD is not set"),
+        ("BACKUP_WAIT_SECONDS", "soon", "not a whole number"),
     ],
 )
 def test_bad_settings_are_refused_before_anything_is_written(manual_history, tmp_path, setting, value, message):
@@ -199,3 +200,15 @@ def test_a_backup_never_prunes_the_backup_the_history_was_restored_from(manual_h
     dumps = sorted(n for n in files_in(folder) if n.endswith(".dump"))
     assert restored_from.name in dumps and len(dumps) == 2, dumps
     assert f"keeping {restored_from}: the run history was restored from it" in later.stderr
+
+
+def test_a_database_that_does_not_answer_yet_is_waited_for_then_given_up_on(manual_history, tmp_path):
+    """As when the database pod restarts: its headless Service names no address until it is ready."""
+    share = tmp_path / "share"
+    share.mkdir()
+    nowhere = backup_env(manual_history.db, share, PGHOST="127.0.0.1", PGPORT="9", BACKUP_WAIT_SECONDS="4")
+    failed = run_backup(nowhere)
+    assert failed.returncode == 1
+    assert "waiting for the database at 127.0.0.1" in failed.stderr
+    assert "did not answer within 4 s" in failed.stderr
+    assert not (share / "backups").exists() or not files_in(share / "backups" / "postgresql")

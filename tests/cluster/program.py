@@ -52,6 +52,16 @@ def apply(plane, objs: list, check: bool = True) -> subprocess.CompletedProcess:
                          check=check)
 
 
+def apply_patch(plane, patch: dict) -> None:
+    """A server-side patch of the program's as the provider applies it: under the field manager its
+    annotations name, forced when they say so (the annotations themselves are not sent)."""
+    body = copy.deepcopy(patch)
+    annotations = body["metadata"].pop("annotations")
+    plane.kubectl("apply", "--server-side", f"--field-manager={annotations['pulumi.com/patchFieldManager']}",
+                  "--validate=strict", *(["--force-conflicts"] if annotations.get("pulumi.com/patchForce") == "true" else []),
+                  "-f", "-", input=json.dumps(body))
+
+
 def read_back(plane, obj: dict) -> dict:
     namespace = obj["metadata"].get("namespace")
     return plane.get(f"{obj['kind'].lower()}.{group(obj)}/{obj['metadata']['name']}",

@@ -60,6 +60,8 @@ def one_round() -> dict:
         kde04 = stack_on_node.deploy(node)
         objs = stack_on_node.fit_requests(chart_stand_in.render(kde04.values, kde04.namespace))
         program.apply(node, objs)
+        for patch in kde04.patches:
+            program.apply_patch(node, patch)
         for deployment in (test_runs.CODE_SERVER, test_runs.WORKERS, test_runs.DAEMON):
             stack_on_node.wait_ready(node, kde04.namespace, f"deployment/{deployment}", timeout=400)
         stack = time.monotonic() - began

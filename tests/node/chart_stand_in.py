@@ -31,6 +31,11 @@ RULES = [
 ]
 
 
+# values.yaml's runLauncher.config.celeryK8sRunLauncher.livenessProbe.
+LIVENESS_DEFAULTS = {"initialDelaySeconds": 15, "periodSeconds": 10, "timeoutSeconds": 10, "successThreshold": 1,
+                     "failureThreshold": 3}
+
+
 def _image(image: dict) -> str:
     """dagster.dagsterImage.name: repository@digest when a digest is given, else repository:tag."""
     return f"{image['repository']}@{image['digest']}" if image.get("digest") else f"{image['repository']}:{image['tag']}"
@@ -180,8 +185,9 @@ def celery_workers(values: dict, namespace: str, queue: dict) -> list:
         "volumeMounts": [{"name": "dagster-instance", "mountPath": f"{DAGSTER_HOME}/dagster.yaml", "subPath": "dagster.yaml"},
                          {"name": "dagster-celery", "mountPath": config_path, "subPath": "celery.yaml"},
                          *launcher.get("volumeMounts", [])],
-        "livenessProbe": {"exec": {"command": ["/bin/sh", "-c", status]}, "initialDelaySeconds": 15, "periodSeconds": 10,
-                          "timeoutSeconds": 10, "successThreshold": 1, "failureThreshold": 3},
+        # The chart's exec command with the values' timing, its own defaults where they give none.
+        "livenessProbe": {"exec": {"command": ["/bin/sh", "-c", status]}, **LIVENESS_DEFAULTS,
+                          **{k: v for k, v in launcher.get("livenessProbe", {}).items() if k in LIVENESS_DEFAULTS}},
         "resources": launcher.get("resources", {}),
     }
     return [

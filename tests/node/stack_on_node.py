@@ -36,6 +36,8 @@ class Deployed:
     objects: list
     values: dict
     io_dir: Path
+    # What the program applies to objects the chart renders (the Celery workers' grace period).
+    patches: list
     namespace: str = NAMESPACE
 
     def kubectl(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -146,7 +148,8 @@ def deploy(node: real_node.RealNode) -> Deployed:
     # StatefulSet), everything else at once.
     migration = next(o for o in objs if o["kind"] == "Job")
     program.apply(node, [o for o in objs if o is not migration])
-    deployed = Deployed(node=node, objects=objs, values=result["releaseValues"], io_dir=io_dir)
+    deployed = Deployed(node=node, objects=objs, values=result["releaseValues"], io_dir=io_dir,
+                        patches=result["patches"])
     for server in ("dagster-postgresql", "dagster-rabbitmq"):
         wait_ready(node, NAMESPACE, f"statefulset/{server}")
     program.apply(node, [migration])

@@ -27,6 +27,8 @@ DAEMON = "dagster-daemon"
 def dagster(kde04):
     objs = stack_on_node.fit_requests(chart_stand_in.render(kde04.values, kde04.namespace))
     program.apply(kde04.node, objs)
+    for patch in kde04.patches:  # after the release, as the program patches it
+        program.apply_patch(kde04.node, patch)
     for deployment in (CODE_SERVER, WORKERS, DAEMON):
         stack_on_node.wait_ready(kde04.node, kde04.namespace, f"deployment/{deployment}", timeout=400)
     return objs
@@ -99,6 +101,11 @@ def test_a_run_goes_through_the_celery_k8s_run_launcher_on_the_node(kde04, dagst
         assert spec.get("nodeSelector") == {"kubernetes.io/hostname": kde04.node.node_name}, pod["metadata"]["name"]
         assert any(v.get("persistentVolumeClaim", {}).get("claimName") == "imqcam-dagster-io-data" for v in spec["volumes"])
         assert pod["status"]["phase"] == "Succeeded"
+    # No Celery worker was restarted meanwhile (the chart's default liveness timing did, on this node).
+    workers = kde04.node.get("pods", "-n", kde04.namespace, "-l", "component!=dagster-daemon,app.kubernetes.io/name=dagster")
+    restarts = {p["metadata"]["name"]: p["status"]["containerStatuses"][0]["restartCount"] for p in workers["items"]
+                if p["metadata"]["name"].startswith(WORKERS)}
+    assert restarts and not any(restarts.values()), restarts
     # The step's print, kept as its compute log on the IO volume.
     logs = [p for p in (kde04.io_dir / "compute-logs").rglob("*") if p.is_file() and run_id in str(p)]
     assert any("multiplying 'imqcam' by 3" in p.read_text(errors="replace") for p in logs), logs
