@@ -1,5 +1,5 @@
 """`npm run bench:node`: the stack on the real node, as ratios to a bare pod start on the same node
-(a busybox pod from create to Ready), median of ROUNDS rounds, each on a fresh node:
+(a busybox pod from create to Ready), median of ROUNDS rounds (or `--rounds N`), each on a fresh node:
 - from an empty node to every pod of the stack Ready (the program's objects and the chart's
   workloads, chart_stand_in.py), the migration Job included;
 - from `dagster job launch` to the run's success, for each example job.
@@ -71,7 +71,8 @@ def one_round() -> dict:
 
 
 def main() -> None:
-    rounds = [one_round() for _ in range(ROUNDS)]
+    count = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else ROUNDS
+    rounds = [one_round() for _ in range(count)]
     for key in rounds[0]:
         values = sorted(r[key] for r in rounds)
         print(f"{key}: median {statistics.median(values):.1f} (rounds {values[0]:.1f} to {values[-1]:.1f})")
