@@ -2,6 +2,7 @@
 // undefined when the value is fine, or a short sentence saying what is wrong with it.
 // Kubernetes' own rules are quoted from k8s.io/apimachinery validation; the image grammar
 // is the one of distribution/reference.
+import { CronExpressionParser } from "cron-parser";
 import * as path from "path";
 import * as semver from "semver";
 
@@ -123,14 +124,36 @@ export const host: Rule = (v) =>
         ? undefined
         : "is not a host name or IPv4 address";
 
-/** A CronJob schedule as Kubernetes takes it: five fields, or a macro such as @daily. */
+const CRON_FIELDS = ["minute", "hour", "day-of-month", "month", "day-of-week"];
+
+/**
+ * A CronJob schedule as Kubernetes takes it (its parser is robfig/cron's standard one): five
+ * fields, or a macro such as @daily; each field checked by cron-parser. Where cron-parser is more
+ * lenient than Kubernetes, this is stricter: no `L` (last day), and day-of-week 0-6 (cron-parser
+ * also takes 7 for Sunday). tests/cron.test.ts holds both to robfig/cron's own verdicts.
+ */
 export const cronSchedule: Rule = (v) => {
     if (/^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/.test(v)) return undefined;
     if (/\b(CRON_)?TZ=/.test(v)) return "names a time zone, which Kubernetes refuses in a schedule";
     const field = "[0-9A-Za-z*?/,-]+";
-    return new RegExp(`^${field}( ${field}){4}$`).test(v.trim()) && v.trim() === v
-        ? undefined
-        : "is not a cron schedule (five fields: minute hour day-of-month month day-of-week, e.g. \"30 2 * * *\")";
+    if (!new RegExp(`^${field}( ${field}){4}$`).test(v.trim()) || v.trim() !== v) {
+        return "is not a cron schedule (five fields: minute hour day-of-month month day-of-week, e.g. \"30 2 * * *\")";
+    }
+    const fields = v.split(" ");
+    for (const [i, f] of fields.entries()) {
+        const alone = CRON_FIELDS.map((_, j) => (j === i ? f : "*")).join(" ");
+        // The numbers of a field's ranges and lists, not its steps (`*/7` is fine).
+        const numbers = f.split(",").flatMap((part) => part.split("/")[0].split("-")).filter((n) => /^[0-9]+$/.test(n));
+        const tooLate = i === 4 && numbers.some((n) => Number(n) > 6);
+        if (/(^|[,/-])[0-9]*L($|[,/-])/i.test(f)) return `has an invalid ${CRON_FIELDS[i]} "${f}": Kubernetes takes no L`;
+        if (tooLate) return `has an invalid ${CRON_FIELDS[i]} "${f}": Kubernetes takes 0-6 (0 is Sunday)`;
+        try {
+            CronExpressionParser.parse(alone);
+        } catch (e) {
+            return `has an invalid ${CRON_FIELDS[i]} "${f}" (${(e as Error).message})`;
+        }
+    }
+    return undefined;
 };
 
 /** CPU as Kubernetes writes it: cores (0.5, 2) or millicores (500m). */

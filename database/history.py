@@ -169,6 +169,33 @@ def summary(runner) -> HistorySummary:
     )
 
 
+# Dagster 1.13's migration (alembic revision 6b7fb194ff9c) adds a unique index on run_tags (key,
+# value, run_id) with CREATE UNIQUE INDEX CONCURRENTLY: a duplicate row fails it, half-migrated,
+# and leaves the index INVALID, after which a second `dagster instance migrate` reports success
+# with no working tag index at all. A fresh 1.13 schema has no such index, so histories written
+# by a fresh Dagster may hold duplicates. Counted read-only; 0 where there is no run_tags table.
+_RUN_TAG_DUPLICATES_SQL = r"""
+SELECT to_regclass('public.run_tags') IS NOT NULL AS has_run_tags \gset
+\if :has_run_tags
+SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM run_tags GROUP BY key, value, run_id
+                                     HAVING count(*) > 1) AS duplicated;
+\else
+SELECT 0;
+\endif
+"""
+
+# Removes them, keeping each tag's first row; for README's fix, run only before the migration.
+DEDUPLICATE_RUN_TAGS_SQL = ("DELETE FROM run_tags a USING run_tags b WHERE a.key IS NOT DISTINCT FROM b.key "
+                            "AND a.value IS NOT DISTINCT FROM b.value AND a.run_id IS NOT DISTINCT FROM b.run_id "
+                            "AND a.id > b.id")
+
+
+def run_tag_duplicates(runner) -> int:
+    """Surplus rows in run_tags over (key, value, run_id): what would stop Dagster 1.13's migration."""
+    out = runner.run(_PSQL, stdin=_RUN_TAG_DUPLICATES_SQL.encode(), step="counting duplicate run tags")
+    return int(out.decode().split()[-1])
+
+
 def runs_in_progress(summary: HistorySummary) -> dict[str, int]:
     """The runs whose status says they are not finished (see IN_PROGRESS_STATUSES), by status."""
     return {s: n for s, n in summary.runs_by_status.items() if s in IN_PROGRESS_STATUSES and n}

@@ -141,6 +141,10 @@ def _history(ctx: Context, inv: dict) -> None:
         return
     inv["history"] = summary_to_json(summary)
     inv["runs_in_progress"] = {str(k): str(v) for k, v in dict(in_progress).items()}
+    try:
+        inv["run_tag_duplicates"] = ctx.history.run_tag_duplicates(runner)
+    except (ctx.history.HistoryError, CommandError) as e:
+        inv["history_error"] = str(e)
 
 
 # Tools the steps after the uninstall need, checked before it: a missing one would otherwise
@@ -179,7 +183,7 @@ def gather(ctx: Context) -> dict:
     inv["namespace_uid"] = namespace["metadata"].get("uid") if namespace else None
     inv["io_pv"] = _pv(c.get("pv", names.IO_VOLUME))
     inv.update(claims={}, releases=[], release_env_secrets=[], secrets={}, old_db_pod=None, io_pod=None,
-               old_deployments=[], history=None, runs_in_progress={}, history_error=None)
+               old_deployments=[], history=None, runs_in_progress={}, history_error=None, run_tag_duplicates=0)
     if namespace is None:
         return inv
     inv["claims"] = {o["metadata"]["name"]: _claim(o) for o in c.list("pvc", ns)}

@@ -123,6 +123,12 @@ def _check_database(inv: dict, problems: list) -> None:
         history = inv["history"] or {}
         if not history.get("has_dagster_schema"):
             problems.append(f"The database in {names.OLD_DB_POD} has no Dagster schema; it is not the run history.")
+        if inv["run_tag_duplicates"]:
+            problems.append(
+                f"The old run history has {inv['run_tag_duplicates']} duplicate run_tags rows (same key, value and "
+                f"run). Dagster {inv['dagster_version']}'s migration adds a unique index there and would fail on "
+                f"them after the uninstall, leaving the index broken. Remove them in the old database first "
+                f"(README, \"Duplicate run tags\"), then run this again.")
         if inv["runs_in_progress"]:
             runs = ", ".join(f"{status}: {n}" for status, n in sorted(inv["runs_in_progress"].items()))
             problems.append(f"Runs are in progress in the old deployment ({runs}). Wait for them to finish (or "

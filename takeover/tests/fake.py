@@ -57,6 +57,7 @@ class FakeDB:
         self.runs = dict(runs)  # run id -> status
         self.events = events
         self.alembic = alembic
+        self.run_tag_duplicates = 0
 
     @classmethod
     def old_history(cls, n=50, events=1470):
@@ -414,6 +415,10 @@ class World:
         def runs_in_progress(s):
             return {status: n for status, n in s.runs_by_status.items() if status in IN_PROGRESS and n}
 
+        def run_tag_duplicates(runner):
+            logged("run_tag_duplicates", runner)
+            return runner.db().run_tag_duplicates
+
         def dump(runner, dest: Path):
             call = logged("dump", runner)
             if Path(dest).exists():
@@ -451,6 +456,7 @@ class World:
         return types.SimpleNamespace(
             HistoryError=HistoryError, HistorySummary=HistorySummary, PodRunner=PodRunner,
             LocalRunner=lambda env: None, summary=summary, runs_in_progress=runs_in_progress,
+            run_tag_duplicates=run_tag_duplicates,
             dump=dump, restore=restore, verify=verify)
 
     def original_replicas(self) -> dict:

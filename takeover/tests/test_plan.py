@@ -180,7 +180,12 @@ def _stack_pulumi_up_refuses(w):
                          "fix": "pulumi config set --secret registryPassword"}]
 
 
+def _duplicate_run_tags(w):
+    w.dbs["dagster-postgresql"].run_tag_duplicates = 2
+
+
 STOPS = {
+    "duplicate run tags": (_duplicate_run_tags, "The old run history has 2 duplicate run_tags rows"),
     "docker not running": (_no_docker, "docker cannot reach its daemon"),
     "a stack pulumi up would refuse": (_stack_pulumi_up_refuses, "`pulumi up` would stop after the uninstall at "
                                                                   "registryPassword: is not set"),
