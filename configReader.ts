@@ -1,6 +1,7 @@
 // Reading structured stack configuration while collecting every problem, instead of stopping
 // at the first: the building blocks that config.ts composes into the project's settings.
 import * as rules from "./rules";
+import { quote } from "shell-quote";
 
 export interface Problem { key: string; problem: string; fix: string }
 
@@ -76,7 +77,9 @@ export class ConfigReader {
     protected optionalString<D extends string | undefined>(o: Record<string, Json>, key: string, field: string, rule: rules.Rule, fallback: D): string | D {
         const value = o[field];
         if (value === undefined || value === null) return fallback;
-        return this.check(`${key}.${field}`, String(value), rule, `pulumi config set --path '${key}.${field}' ${fallback ?? "<value>"}`) ?? fallback;
+        // Quoted for the shell where it needs it: a cron schedule's `*` would otherwise expand.
+        const example = fallback === undefined ? "<value>" : quote([fallback]);
+        return this.check(`${key}.${field}`, String(value), rule, `pulumi config set --path '${key}.${field}' ${example}`) ?? fallback;
     }
 
     protected optionalInteger(o: Record<string, Json>, key: string, field: string, min: number, max: number, fallback: number): number | undefined {

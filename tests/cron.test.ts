@@ -4,7 +4,9 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as path from "path";
+import { parse } from "shell-quote";
 import { cronSchedule } from "../rules";
+import { runProgram } from "../scripts/mockProgram";
 
 const SCHEDULES = [
     // Accepted by both.
@@ -32,5 +34,12 @@ describe("backup schedules", () => {
         assert.match(cronSchedule("61 2 * * *")!, /^has an invalid minute "61" \(.*59/);
         assert.match(cronSchedule("0 25 * * *")!, /^has an invalid hour "25"/);
         assert.strictEqual(cronSchedule("0 0 * * 7"), 'has an invalid day-of-week "7": Kubernetes takes 0-6 (0 is Sunday)');
+    });
+
+    it("print a fix that a shell runs as written: the default schedule quoted, its `*` not expanded", async () => {
+        const run = await runProgram({ overrides: { backups: { value: { schedule: "61 2 * * *" } } } });
+        const problem = (run.error as Error & { problems: { key: string; fix: string }[] }).problems
+            .find((p) => p.key === "backups.schedule")!;
+        assert.deepStrictEqual(parse(problem.fix), ["pulumi", "config", "set", "--path", "backups.schedule", "30 2 * * *"]);
     });
 });
