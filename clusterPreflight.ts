@@ -117,7 +117,7 @@ function unbindableClaims(needs: ClusterNeeds, facts: ClusterFacts): Problem[] {
             continue;
         }
         const where = needs.nodeHostnames.length ? ` on ${needs.nodeHostnames.join(" or ")}` : "";
-        const others = claims.filter(([k]) => k !== key).map(([, v]) => v.claimName);
+        const others = claims.filter(([k, v]) => k !== key && v.storageClass === volume.storageClass).map(([, v]) => v.claimName);
         problems.push({ key: `${key}.storageClass`, problem: `is "${volume.storageClass}", a class without a provisioner, and ` +
             `no free volume of it${where} has ${volume.size} or more for the claim ${volume.claimName}` +
             `${others.length ? ` (besides one for ${others.join(", ")})` : ""}; the claim would stay Pending, and Dagster with it`,
