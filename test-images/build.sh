@@ -141,7 +141,7 @@ for ref in $program_images; do
     postgres) recipe=postgresql ;;&
     rabbitmq) recipe=rabbitmq ;;&
     glibc-dns-testing | postgres | rabbitmq)
-      k="$(key_of "$name" "$here/$recipe" "$ref")"
+      k="$(key_of "$name" "$here/$recipe" "$here/debian.sh" "$ref")"
       current "$name" "$k" || from_rootfs "$name" "$ref" "$here/$recipe" "$k" ;;
     *) echo "error: no stand-in image for $ref (test-images/build.sh, README's stand-in table)" >&2; exit 1 ;;
   esac
