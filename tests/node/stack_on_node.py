@@ -127,6 +127,19 @@ def wait_ready(node: real_node.RealNode, namespace: str, kind_name: str, timeout
         raise AssertionError(f"{kind_name} not ready: {done.stderr}\n{pods}\n{events}")
 
 
+def run_to_end(node: real_node.RealNode, pod: dict, timeout: int = 300) -> tuple:
+    """Runs a one-shot pod (replacing one of its name) and returns (its final phase, its log)."""
+    namespace, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+    node.kubectl("-n", namespace, "delete", "pod", name, "--ignore-not-found", "--wait=true")
+    node.kubectl("apply", "-f", "-", input=json.dumps(pod))
+
+    def finished():
+        phase = node.get("pod", name, "-n", namespace).get("status", {}).get("phase")
+        return phase if phase in ("Succeeded", "Failed") else None
+    phase = node.wait_for(f"pod {name} to finish", finished, timeout=timeout, interval=1)
+    return phase, node.kubectl("-n", namespace, "logs", name).stdout
+
+
 def wait_job(node: real_node.RealNode, namespace: str, name: str, timeout: int = 300) -> dict:
     """Waits until the Job completes and returns it; fails with its pods' logs when it fails."""
     def finished():

@@ -42,12 +42,7 @@ def dagster_pod(kde04, name: str, script: str, timeout: int = 300) -> tuple[str,
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": kde04.namespace},
            "spec": {**{k: v for k, v in daemon.items() if k != "initContainers"}, "restartPolicy": "Never",
                     "containers": [container]}}
-    kde04.kubectl("delete", "pod", name, "--ignore-not-found", "--wait=true")
-    kde04.kubectl("apply", "-f", "-", input=json.dumps(pod))
-    phase = kde04.node.wait_for(f"pod {name} to finish", lambda: (
-        kde04.node.get("pod", name, "-n", kde04.namespace).get("status", {}).get("phase") in ("Succeeded", "Failed")
-        and kde04.node.get("pod", name, "-n", kde04.namespace)["status"]["phase"]), timeout=timeout, interval=1)
-    return phase, kde04.kubectl("logs", name).stdout
+    return stack_on_node.run_to_end(kde04.node, pod, timeout)
 
 
 def test_the_code_server_answers_grpc_by_its_service_name(kde04, dagster):

@@ -4,7 +4,6 @@ advanced.config, and the broker URL of the Celery configuration Secret reaching 
 from __future__ import annotations
 
 import base64
-import json
 import re
 import time
 from pathlib import Path
@@ -29,12 +28,7 @@ def run_pod(kde04, name: str, image: str, script: str, env_from_secret: str | No
                                     "command": ["sh", "-c", script],
                                     "env": [{"name": k, "value": v} for k, v in (env or {}).items()],
                                     **({"envFrom": [{"secretRef": {"name": env_from_secret}}]} if env_from_secret else {})}]}}
-    kde04.kubectl("delete", "pod", name, "--ignore-not-found", "--wait=true")
-    kde04.kubectl("apply", "-f", "-", input=json.dumps(pod))
-    phase = kde04.node.wait_for(f"pod {name} to finish", lambda: kde04.node.get("pod", name, "-n", kde04.namespace)
-                                .get("status", {}).get("phase") in ("Succeeded", "Failed") and
-                                kde04.node.get("pod", name, "-n", kde04.namespace)["status"]["phase"], timeout=timeout)
-    return phase, kde04.kubectl("logs", name).stdout
+    return stack_on_node.run_to_end(kde04.node, pod, timeout)
 
 
 def postgresql_image(kde04) -> str:
