@@ -33,11 +33,11 @@ user_code_ref="docker.io/openmsi/testing_k8s_dagster:dagster-$dagster_version"
 program_images="$(cd "$repo_root" && node_modules/.bin/ts-node --transpile-only -e \
   'const i = require("./components/images"); console.log([i.BUSYBOX_IMAGE, i.CHART_WAIT_IMAGE, i.POSTGRESQL_SERVER, i.RABBITMQ].join("\n"))')"
 
-# key NAME INPUT...: the hash of the recipe's inputs (files and words); "" when NAME is current.
+# key_of INPUT...: the hash of a recipe's inputs: files by content, folders by their files' paths
+# and contents, anything else as words; the same in any clone of the repository.
 key_of() {
-  local name="$1"; shift
   local k
-  k="$( { for i in "$@"; do if [[ -f "$i" ]]; then sha256sum "$i"; elif [[ -d "$i" ]]; then
+  k="$( { for i in "$@"; do if [[ -f "$i" ]]; then sha256sum <"$i"; elif [[ -d "$i" ]]; then
     (cd "$i" && find . -type f ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum); else echo "$i"; fi; done; } |
     sha256sum | cut -c1-16)"
   echo "$k"
@@ -100,13 +100,13 @@ from_files() {
 
 # pause: Kubernetes' own pause.c from its module (fetched by control-plane/build.sh), static.
 pause_c="$(go env GOMODCACHE)/k8s.io/kubernetes@$KUBERNETES_VERSION/build/pause/linux/pause.c"
-k="$(key_of pause "$pause_c")"
+k="$(key_of "$pause_c")"
 if ! current pause "$k"; then
   tmp="$(mktemp -d)"; gcc -Os -static -DVERSION=local -o "$tmp/pause" "$pause_c"
   files=("$tmp/pause:pause"); from_files pause registry.k8s.io/pause:local "$k" '["/pause"]'; rm -rf "$tmp"
 fi
 
-k="$(key_of coredns "$bin/coredns")"
+k="$(key_of "$bin/coredns")"
 if ! current coredns "$k"; then
   files=("$bin/coredns:coredns"); from_files coredns registry.k8s.io/coredns/coredns:local "$k" '["/coredns"]'
 fi
@@ -130,7 +130,7 @@ for ref in $program_images; do
   name="$(tr -c 'a-z0-9\n' '-' <<<"${repository##*/}-${ref##*:}")"
   case "${repository##*/}" in
     busybox)
-      k="$(key_of "$name" "$ref" "$(apt-cache policy busybox-static | sed -n 's/ *Candidate: //p')")"
+      k="$(key_of "$ref" "$(apt-cache policy busybox-static | sed -n 's/ *Candidate: //p')")"
       if ! current "$name" "$k"; then
         c="$("${B[@]}" from scratch)"; busybox_rootfs "$("${B[@]}" mount "$c")"
         "${B[@]}" config --entrypoint '[]' --cmd '["sh"]' "$c"
@@ -141,13 +141,13 @@ for ref in $program_images; do
     postgres) recipe=postgresql ;;&
     rabbitmq) recipe=rabbitmq ;;&
     glibc-dns-testing | postgres | rabbitmq)
-      k="$(key_of "$name" "$here/$recipe" "$here/debian.sh" "$ref")"
+      k="$(key_of "$here/$recipe" "$here/debian.sh" "$ref")"
       current "$name" "$k" || from_rootfs "$name" "$ref" "$here/$recipe" "$k" ;;
     *) echo "error: no stand-in image for $ref (test-images/build.sh, README's stand-in table)" >&2; exit 1 ;;
   esac
 done
 # The Python base is only ever a FROM: kept in buildah's storage, never exported to the node.
-python_key="$(key_of python "$here/python" "$python_ref")"
+python_key="$(key_of "$here/python" "$python_ref")"
 if [[ "$(cat "$out/python.key" 2>/dev/null)" != "$python_key" ]] || ! "${B[@]}" inspect "$python_ref" >/dev/null 2>&1; then
   c="$("${B[@]}" from scratch)"
   nice -n 10 "$here/python/rootfs.sh" "$("${B[@]}" mount "$c")" "$debs"
@@ -168,7 +168,7 @@ bud() { # bud NAME REF KEY CONTEXT [buildah bud args]
     ${ca_bundle:+--volume "$ca_bundle:$ca_bundle:ro"} --platform linux/amd64 "$@" -t "$ref" "$context" >/dev/null
   export_image "$name" "$ref" "$key"
 }
-k="$(key_of dagster "$python_key" "$here/dagster-celery-k8s" "$code_location/requirements.lock" "$dagster_version")"
+k="$(key_of "$python_key" "$here/dagster-celery-k8s" "$code_location/requirements.lock" "$dagster_version")"
 if ! current dagster "$k"; then
   tmp="$(mktemp -d)"; cp "$here/dagster-celery-k8s/Dockerfile" "$tmp/"
   # The lock's versions without hashes: constraints for the packages both images share.
@@ -177,7 +177,7 @@ if ! current dagster "$k"; then
     --build-arg "LIBRARY_VERSION=$library_version"
   rm -rf "$tmp"
 fi
-k="$(key_of user-code "$python_key" "$code_location/Dockerfile" "$code_location/requirements.lock" \
+k="$(key_of "$python_key" "$code_location/Dockerfile" "$code_location/requirements.lock" \
   "$code_location/imqcam" "$code_location/.dockerignore" "$dagster_version")"
 current user-code "$k" || bud user-code "$user_code_ref" "$k" "$code_location" --build-arg "DAGSTER_VERSION=$dagster_version"
 
