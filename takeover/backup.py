@@ -13,6 +13,7 @@ from pathlib import Path
 from . import names
 from .cluster import CommandError
 from .context import Context, Failed, Stop, describe_summary, summary_to_json
+from .inventory import share_location
 
 # In the pod: refuse a path that is not a mounted volume (the bytes would land in the container),
 # then write the upload and print its sha256.
@@ -101,12 +102,12 @@ def take_backup(ctx: Context, reason: str) -> dict:
         local.unlink()
     else:
         raise Stop("the old run history kept changing during three dumps; stop what is starting runs and try again")
-    nfs = (ctx.inventory["io_pv"] or {}).get("nfs") or {}
+    share = share_location((ctx.inventory["io_pv"] or {}).get("source"))
     in_pod = copy_to_share(ctx, local, sha)
     relative = in_pod[len(ctx.inventory["io_mount_path"]):]
     record = {
         "local": str(local.resolve()),
-        "share": f"{nfs.get('server')}:{nfs.get('path')}{relative}",
+        "share": f"{share}{relative}",
         "share_in_pods": in_pod,
         "sha256": sha,
         "summary": summary_to_json(before),

@@ -38,13 +38,38 @@ def stack_settings(ctx: Context) -> dict:
     return {
         "namespace": ctx.cluster.stack_setting(ctx.stack, "namespace"),
         "dagster_version": ctx.cluster.stack_setting(ctx.stack, "dagsterVersion"),
-        "io_nfs": io.get("nfs") if isinstance(io, dict) else None,
+        "io_source": io_source(io) if isinstance(io, dict) else None,
         "io_mount_path": (io.get("mountPath") if isinstance(io, dict) else None) or DEFAULT_MOUNT_PATH,
         # Names only: stackConfig.ts shows encrypted values as a placeholder.
         "env_secrets_config": {
             name: sorted(keys) if isinstance(keys, dict) else [] for name, keys in env_secrets.items()
         } if isinstance(env_secrets, dict) else {},
     }
+
+
+def io_source(spec: dict) -> Optional[dict]:
+    """Where the IO volume's files are, in the stack's ioVolume or a PersistentVolume's spec alike:
+    {"nfs": {server, path}} or {"hostPath": {path}} (the program's two forms), else None."""
+    if spec.get("nfs"):
+        return {"nfs": {"server": spec["nfs"].get("server"), "path": spec["nfs"].get("path")}}
+    if spec.get("hostPath"):
+        return {"hostPath": {"path": spec["hostPath"].get("path")}}
+    return None
+
+
+def describe_source(source: Optional[dict]) -> str:
+    if source and "nfs" in source:
+        return f"NFS {source['nfs']['server']}:{source['nfs']['path']}"
+    if source and "hostPath" in source:
+        return f"the node's folder {source['hostPath']['path']}"
+    return "no NFS share or node folder"
+
+
+def share_location(source: Optional[dict]) -> str:
+    """The share's root as an operator reaches it: server:path, or the node folder's path."""
+    if source and "nfs" in source:
+        return f"{source['nfs']['server']}:{source['nfs']['path']}"
+    return (source or {}).get("hostPath", {}).get("path") or "?"
 
 
 def _claim(obj: dict) -> dict:
@@ -67,7 +92,7 @@ def _pv(obj: Optional[dict]) -> Optional[dict]:
         "uid": obj["metadata"].get("uid"),
         "phase": obj.get("status", {}).get("phase"),
         "claim_ref": {"namespace": ref.get("namespace"), "name": ref.get("name")} if ref else None,
-        "nfs": spec.get("nfs"),
+        "source": io_source(spec),
         "capacity": (spec.get("capacity") or {}).get("storage"),
         "reclaim_policy": spec.get("persistentVolumeReclaimPolicy"),
     }

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from . import names
 from .context import describe_summary
+from .inventory import describe_source
 
 ADOPT, KEEP, REPLACE, DELETE_LATER = "adopt", "keep", "replace", "delete later"
 
@@ -50,13 +51,12 @@ def _check_io_volume(inv: dict, problems: list) -> None:
                         f"the program's IO claim has none (\"\"), and a claim's class cannot change, so "
                         f"`pulumi up` would stop at it after the uninstall. Stop here and ask for the takeover "
                         f"to be extended for this cluster.")
-    want = inv.get("io_nfs") or {}
-    have = pv.get("nfs") or {}
-    if (have.get("server"), have.get("path")) != (want.get("server"), want.get("path")):
+    want, have = inv.get("io_source"), pv.get("source")
+    if have != want:
         problems.append(
-            f"PersistentVolume {names.IO_VOLUME} points at NFS {have.get('server')}:{have.get('path')}, but the "
-            f"stack's ioVolume.nfs is {want.get('server')}:{want.get('path')}. A volume's source cannot change, so "
-            f"`pulumi up` would replace it. Make the stack's ioVolume say what the volume holds.")
+            f"PersistentVolume {names.IO_VOLUME} points at {describe_source(have)}, but the stack's ioVolume "
+            f"is {describe_source(want)}. A volume's source cannot change, so `pulumi up` would replace it. "
+            f"Make the stack's ioVolume say what the volume holds.")
 
 
 def _check_release(inv: dict, problems: list) -> None:
@@ -162,14 +162,13 @@ def plan(inv: dict) -> tuple[list, list]:
                         f"(`kubectl get pods -n {ns} -l component={names.USER_CODE_COMPONENT}`).")
 
     pv = inv["io_pv"] or {}
-    nfs = pv.get("nfs") or {}
     history = describe_summary(inv["history"]) if inv["history"] else "unread"
     version = inv["dagster_version"]
     chart = next((r["chart"] for r in inv["releases"] if r["name"] == names.OLD_RELEASE), "none")
     rows = [
         Row(ADOPT, "Namespace", ns, "the stack takes it over in place (never deleted and re-created)"),
         Row(ADOPT, "PersistentVolume", names.IO_VOLUME,
-            f"NFS {nfs.get('server')}:{nfs.get('path')}, {pv.get('capacity')}, reclaim {pv.get('reclaim_policy')}: "
+            f"{describe_source(pv.get('source'))}, {pv.get('capacity')}, reclaim {pv.get('reclaim_policy')}: "
             f"taken over in place, files and binding untouched"),
         Row(ADOPT, "PersistentVolumeClaim", names.IO_VOLUME, "taken over in place, still bound to the NFS volume"),
         Row(KEEP, "PersistentVolumeClaim", names.OLD_DB_CLAIM,

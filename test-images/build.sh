@@ -125,9 +125,11 @@ busybox_rootfs() { # busybox_rootfs DIR
 
 # Each image the program names, built from the recipe that stands in for its repository; an image
 # with no stand-in stops the build (a new image needs a recipe and a row in README's table).
+# name_of REF: the archive's name, from the reference's last part ("postgres:17.6" -> postgres-17-6).
+name_of() { tr -c 'a-z0-9\n' '-' <<<"${1##*/}"; }
 for ref in $program_images; do
   repository="${ref%:*}"
-  name="$(tr -c 'a-z0-9\n' '-' <<<"${repository##*/}-${ref##*:}")"
+  name="$(name_of "$ref")"
   case "${repository##*/}" in
     busybox)
       k="$(key_of "$ref" "$(apt-cache policy busybox-static | sed -n 's/ *Candidate: //p')")"
@@ -180,6 +182,43 @@ fi
 k="$(key_of "$python_key" "$code_location/Dockerfile" "$code_location/requirements.lock" \
   "$code_location/imqcam" "$code_location/.dockerignore" "$dagster_version")"
 current user-code "$k" || bud user-code "$user_code_ref" "$k" "$code_location" --build-arg "DAGSTER_VERSION=$dagster_version"
+
+# The manual deployment's images (the takeover rehearsal, tests/node/rehearsal), as its recorded pods
+# name them (takeover/tests/fixtures/pods.json): its Dagster 1.7.5 image and code location built
+# from a lock of that day; its PostgreSQL, RabbitMQ and init-container images are the stand-ins
+# above under the old names (README's stand-in table says what differs).
+manual="$here/manual-deployment"
+manual_images="$(python3 -c '
+import json, sys
+pods = json.load(open(sys.argv[1]))["items"]
+print("\n".join(sorted({c["image"] for p in pods for c in p["spec"].get("initContainers", []) + p["spec"]["containers"]})))
+' "$repo_root/takeover/tests/fixtures/pods.json")"
+# retag NAME SOURCE_REF REF KEY: an image already built here, exported under another reference.
+retag() {
+  "${B[@]}" tag "$2" "$3"
+  export_image "$1" "$3" "$4"
+}
+for ref in $manual_images; do
+  repository="${ref%:*}"
+  name="manual-$(name_of "$ref")"
+  case "${repository##*/}" in
+    minideb) source_name=glibc-dns-testing ;;&
+    postgres) source_name=postgres ;;&
+    rabbitmq) source_name=rabbitmq ;;&
+    minideb | postgres | rabbitmq)
+      source_ref="$(printf '%s\n' $program_images | grep -m1 "/$source_name:")"
+      k="$(key_of "$(cat "$out/$(name_of "$source_ref").key")" "$ref")"
+      current "$name" "$k" || retag "$name" "$source_ref" "$ref" "$k" ;;
+    dagster-celery-k8s)
+      k="$(key_of "$python_key" "$manual/Dockerfile" "$manual/dagster-celery-k8s-1.7.5.lock" "$ref")"
+      current "$name" "$k" || bud "$name" "$ref" "$k" "$manual" ;;
+    testing_k8s_dagster)
+      old_dagster="$(grep -m1 '/dagster-celery-k8s:' <<<"$manual_images")"
+      k="$(key_of "$(cat "$out/manual-$(name_of "$old_dagster").key")" "$manual/user-code" "$ref")"
+      current "$name" "$k" || bud "$name" "$ref" "$k" "$manual/user-code" ;;
+    *) echo "error: no stand-in image for the manual deployment's $ref (test-images/build.sh)" >&2; exit 1 ;;
+  esac
+done
 
 # What the node imports and under which names; the user code also by its digest, as the program
 # deploys it (the kubelet looks the image up by that reference).

@@ -141,6 +141,12 @@ def _pv_other_share(w):
     w.config["ioVolume"]["nfs"]["path"] = "/srv/other"
 
 
+def _pv_a_node_folder(w):
+    spec = w.pvs["imqcam-dagster-io-data"]["spec"]
+    spec["hostPath"] = {"path": "/srv/other", "type": "DirectoryOrCreate"}
+    del spec["nfs"]
+
+
 def _new_claim_exists(w):
     w.pvcs["dagster-postgresql-data"] = {"metadata": {"name": "dagster-postgresql-data", "uid": "x"},
                                          "spec": {}, "status": {"phase": "Bound"}}
@@ -211,7 +217,9 @@ STOPS = {
     "the claim on another volume": (_claim_on_other_volume, "bound to volume pvc-4f1e0c2a-dynamic"),
     "the IO claim with a storage class": (_io_claim_with_class, "has storage class standard"),
     "the PV missing": (_pv_missing, "PersistentVolume imqcam-dagster-io-data (the NFS share"),
-    "the PV on another share": (_pv_other_share, "stack's ioVolume.nfs is sciserver-fs1:/srv/other"),
+    "the PV on another share": (_pv_other_share, "the stack's ioVolume is NFS sciserver-fs1:/srv/other"),
+    "the PV on a node folder": (_pv_a_node_folder, "points at the node's folder /srv/other, but the stack's ioVolume is "
+                                                   "NFS sciserver-fs1:/srv/vc_crypt/IMQCAM/dagster_filesystem_io"),
     "the new database claim already there": (_new_claim_exists, "dagster-postgresql-data already exists"),
     "no namespace": (_no_namespace, "Namespace imqcam-dagster was not found"),
     "no pod mounting the share": (_no_io_pod, "No ready pod mounts claim imqcam-dagster-io-data"),
@@ -227,6 +235,16 @@ def test_each_stop_condition_is_a_problem_of_the_plan(world, tmp_path, case):
     change(world)
     _, problems = plan.plan(gather(world, tmp_path))
     assert any(message in p for p in problems), problems
+
+
+def test_a_node_folder_the_stack_names_is_adopted_like_the_nfs_share(world, tmp_path):
+    """The program's other IO volume form (ioVolume.hostPath), as the rehearsal on the real node has it."""
+    _pv_a_node_folder(world)
+    world.config["ioVolume"] = {"hostPath": {"path": "/srv/other"}, "size": "5Gi"}
+    rows, problems = plan.plan(gather(world, tmp_path))
+    assert problems == []
+    assert any(r.name == "imqcam-dagster-io-data" and r.kind == "PersistentVolume"
+               and "the node's folder /srv/other" in r.what for r in rows), rows
 
 
 @pytest.mark.parametrize("case", list(STOPS))

@@ -12,8 +12,9 @@
 #   temporary server on the socket only. An existing PGDATA is never touched: POSTGRES_* are
 #   then ignored. Finally postgres replaces this process (exec).
 # POSTGRES_USER/PASSWORD/DB/INITDB_ARGS may also be given as *_FILE, as in the official image.
-# Not done: docker-entrypoint-initdb.d scripts, POSTGRES_INITDB_WALDIR, nss_wrapper for a user
-# missing from /etc/passwd.
+# - A user missing from /etc/passwd (a pod's runAsUser) gets an entry through nss_wrapper for initdb,
+#   which looks its own user up, as in the official image.
+# Not done: docker-entrypoint-initdb.d scripts, POSTGRES_INITDB_WALDIR.
 set -Eeo pipefail
 
 # file_env VAR [DEFAULT]: VAR from the environment, else from the file VAR_FILE names, else DEFAULT.
@@ -64,8 +65,16 @@ EOE
     if [ -n "$POSTGRES_PASSWORD" ]; then
         pwfile='--pwfile=<(printf "%s\n" "$POSTGRES_PASSWORD")'
     fi
+    # initdb needs a passwd entry for the user it runs as: nss_wrapper gives one, for initdb only.
+    local nss=()
+    if ! getent passwd "$(id -u)" >/dev/null; then
+        NSS_WRAPPER_PASSWD="$(mktemp)" NSS_WRAPPER_GROUP="$(mktemp)"
+        echo "postgres:x:$(id -u):$(id -g):PostgreSQL:$PGDATA:/bin/false" >"$NSS_WRAPPER_PASSWD"
+        echo "postgres:x:$(id -g):" >"$NSS_WRAPPER_GROUP"
+        nss=(env LD_PRELOAD=libnss_wrapper.so NSS_WRAPPER_PASSWD="$NSS_WRAPPER_PASSWD" NSS_WRAPPER_GROUP="$NSS_WRAPPER_GROUP")
+    fi
     # POSTGRES_INITDB_ARGS is a shell-quoted string, as in the official image.
-    eval 'initdb --username="$POSTGRES_USER" '"$pwfile"' --encoding=UTF8 --locale=C.UTF-8 \
+    eval '"${nss[@]}" initdb --username="$POSTGRES_USER" '"$pwfile"' --encoding=UTF8 --locale=C.UTF-8 \
         --auth-local=trust --auth-host="$POSTGRES_HOST_AUTH_METHOD" '"$POSTGRES_INITDB_ARGS"
     # Connections from anywhere, with the password (initdb's own host lines cover the loopback).
     printf '\nhost all all all %s\n' "$POSTGRES_HOST_AUTH_METHOD" >>"$PGDATA/pg_hba.conf"

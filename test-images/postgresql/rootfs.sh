@@ -2,8 +2,9 @@
 # Stands in for docker.io/library/postgres:17.6 (components/images.ts POSTGRESQL_SERVER): Debian
 # trixie's PostgreSQL 17 with the official image's entry point contract (entrypoint.sh, installed as
 # /usr/local/bin/docker-entrypoint.sh), its postgres user (uid/gid 999) and its socket folder
-# /var/run/postgresql. The server, initdb, pg_ctl and the clients (psql, pg_dump, pg_restore,
-# pg_isready) come from /usr/lib/postgresql/17/bin, first on the image's PATH (config.json).
+# /var/run/postgresql, and nss_wrapper for a user /etc/passwd lacks. The server, initdb, pg_ctl and
+# the clients (psql, pg_dump, pg_restore, pg_isready) come from /usr/lib/postgresql/17/bin, first
+# on the image's PATH (config.json).
 # No Debian cluster is created and no server is started while building (debian.sh's policy-rc.d;
 # createcluster.conf says create_main_cluster = false before the server package is installed).
 # usage: rootfs.sh DIR [DEB_CACHE]   (DIR empty or absent; DEB_CACHE keeps the .debs for next time)
@@ -16,7 +17,7 @@ pg_major=17
 source "$here/../debian.sh"
 
 # Clients first (they start nothing): with them most of the .debs come through debootstrap's cache.
-bootstrap trixie "passwd,postgresql-client-$pg_major,tzdata"
+bootstrap trixie "passwd,postgresql-client-$pg_major,tzdata,libnss-wrapper"
 official_user postgres /var/lib/postgresql /bin/bash
 install -d -o 999 -g 999 -m 755 "$dir/var/lib/postgresql"
 
