@@ -68,9 +68,9 @@ def settings(io_dir: Path) -> dict:
     }
 
 
-def evaluation(overrides: dict) -> dict:
-    """{objects, releaseValues, patches} of one evaluation of the program for kde04."""
-    done = subprocess.run([*program.TS_NODE, "scripts/objects.ts", "--stack", "kde04", "--with-release",
+def evaluation(overrides: dict, stack: str = "kde04") -> dict:
+    """{objects, releaseValues, patches} of one evaluation of the program for a stack."""
+    done = subprocess.run([*program.TS_NODE, "scripts/objects.ts", "--stack", stack, "--with-release",
                            "--secret-values", "--overrides", json.dumps(overrides)],
                           cwd=program.REPO, check=True, capture_output=True, text=True)
     return json.loads(done.stdout)

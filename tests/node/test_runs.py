@@ -60,26 +60,32 @@ def test_the_daemon_got_past_its_wait_for_the_code_server(kde04, dagster):
 RUN_STATUS = "from dagster import DagsterInstance; r = DagsterInstance.get().get_run_by_id('{run_id}'); print(r and r.status.value)"
 
 
-@pytest.mark.parametrize("job", ["example_job", "pod_per_op_celery_job"])
-def test_a_run_goes_through_the_celery_k8s_run_launcher_on_the_node(kde04, dagster, job):
-    run_id = {"example_job": "e0000000-0000-4000-8000-000000000001",
-              "pod_per_op_celery_job": "e0000000-0000-4000-8000-000000000002"}[job]
-    phase, log = dagster_pod(kde04, f"launch-{job.replace('_', '-')}",
+def launch_and_wait(deployed, job: str, run_id: str, run_config: dict) -> tuple[str, list]:
+    """`dagster job launch` from inside the cluster, then the run's status once it ends, and its Jobs."""
+    phase, log = dagster_pod(deployed, f"launch-{job.replace('_', '-')}",
                              f"dagster job launch -w /dagster-workspace/workspace.yaml -l {LOCATION} -j {job} "
-                             f"--run-id {run_id} --config-json '{json.dumps(RUN_CONFIG)}'")
+                             f"--run-id {run_id} --config-json '{json.dumps(run_config)}'")
     assert phase == "Succeeded", log
 
     def finished():
         # In the daemon's container, with its instance: the run's status in PostgreSQL.
-        out = kde04.kubectl("exec", f"deployment/{DAEMON}", "-c", "dagster", "--", "python3", "-c",
-                            RUN_STATUS.format(run_id=run_id)).stdout
+        out = deployed.kubectl("exec", f"deployment/{DAEMON}", "-c", "dagster", "--", "python3", "-c",
+                               RUN_STATUS.format(run_id=run_id)).stdout
         status = out.strip().splitlines()[-1]
         return status if status in ("SUCCESS", "FAILURE", "CANCELED") else None
-    status = kde04.node.wait_for(f"run {run_id} to finish", finished, timeout=600, interval=5)
-    jobs = kde04.node.get("jobs", "-n", kde04.namespace)["items"]
+    status = deployed.node.wait_for(f"run {run_id} to finish", finished, timeout=600, interval=5)
+    jobs = deployed.node.get("jobs", "-n", deployed.namespace)["items"]
     run_jobs = [j for j in jobs if j["metadata"].get("labels", {}).get("dagster/run-id") == run_id]
-    assert status == "SUCCESS", (status, [kde04.kubectl("logs", f"job/{j['metadata']['name']}", check=False).stdout
+    assert status == "SUCCESS", (status, [deployed.kubectl("logs", f"job/{j['metadata']['name']}", check=False).stdout
                                           for j in run_jobs])
+    return status, run_jobs
+
+
+@pytest.mark.parametrize("job", ["example_job", "pod_per_op_celery_job"])
+def test_a_run_goes_through_the_celery_k8s_run_launcher_on_the_node(kde04, dagster, job):
+    run_id = {"example_job": "e0000000-0000-4000-8000-000000000001",
+              "pod_per_op_celery_job": "e0000000-0000-4000-8000-000000000002"}[job]
+    status, run_jobs = launch_and_wait(kde04, job, run_id, RUN_CONFIG)
     steps = [j for j in run_jobs if "dagster/op" in j["metadata"].get("labels", {})]
     assert len(run_jobs) == (3 if job == "pod_per_op_celery_job" else 1), [j["metadata"]["name"] for j in run_jobs]
     if job == "pod_per_op_celery_job":
