@@ -14,6 +14,17 @@ export const STEP_JOB_WAIT_SECONDS = 86400;
  * grace period outlasts the longest task, plus time to report it.
  */
 export const CELERY_WORKER_GRACE_SECONDS = STEP_JOB_WAIT_SECONDS + 300;
+/**
+ * The chart starts each worker as `dagster-celery worker start`, which runs Celery as its child
+ * and waits for it. As the container's PID 1 it never gets the SIGTERM (the kernel drops signals
+ * that PID 1 has no handler for), so Celery would never begin its warm shutdown and every stopped
+ * worker would wait out the whole grace period. Before the SIGTERM, this hook sends it to Celery
+ * itself, the child of PID 1; Celery's exit then ends `dagster-celery` and the container.
+ */
+export const CELERY_WORKER_PRE_STOP = ["/bin/sh", "-c",
+    "kill -TERM $(grep -l '^PPid:[[:space:]]*1$' /proc/[0-9]*/status | cut -d/ -f3)"];
+/** The chart's name for the worker container. */
+export const CELERY_WORKER_CONTAINER = "dagster";
 /** The patch's field manager, stable across `pulumi up`s. */
 export const FIELD_MANAGER = "imqcam-dagster-celery-worker-shutdown";
 
@@ -26,9 +37,10 @@ export interface CeleryWorkerShutdownArgs {
 }
 
 /**
- * Gives the chart's Celery worker Deployments a grace period long enough for a warm shutdown. The
- * chart has no value for it, so a server-side apply patch sets only that field after the release;
- * Helm's later upgrades leave a field they never set as it is (tests/cluster/test_worker_shutdown.py).
+ * Gives the chart's Celery worker Deployments a grace period long enough for a warm shutdown, and
+ * the hook that starts it. The chart has no value for either, so a server-side apply patch sets
+ * only those fields after the release; Helm's later upgrades leave a field they never set as it is
+ * (tests/cluster/test_worker_shutdown.py). tests/node/test_runs.py stops a real worker with it.
  */
 export class CeleryWorkerShutdown extends pulumi.ComponentResource {
     constructor(name: string, args: CeleryWorkerShutdownArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -41,7 +53,11 @@ export class CeleryWorkerShutdown extends pulumi.ComponentResource {
                     // defaulted it to, so a plain server-side apply is refused as a conflict.
                     annotations: { "pulumi.com/patchFieldManager": FIELD_MANAGER, "pulumi.com/patchForce": "true" },
                 },
-                spec: { template: { spec: { terminationGracePeriodSeconds: CELERY_WORKER_GRACE_SECONDS } } },
+                spec: { template: { spec: {
+                    terminationGracePeriodSeconds: CELERY_WORKER_GRACE_SECONDS,
+                    containers: [{ name: CELERY_WORKER_CONTAINER,
+                        lifecycle: { preStop: { exec: { command: CELERY_WORKER_PRE_STOP } } } }],
+                } } },
             }, { parent: this, dependsOn: [args.release] });
         }
         this.registerOutputs({});

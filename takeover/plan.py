@@ -170,7 +170,7 @@ def plan(inv: dict) -> tuple[list, list]:
         Row(ADOPT, "PersistentVolume", names.IO_VOLUME,
             f"{describe_source(pv.get('source'))}, {pv.get('capacity')}, reclaim {pv.get('reclaim_policy')}: "
             f"taken over in place, files and binding untouched"),
-        Row(ADOPT, "PersistentVolumeClaim", names.IO_VOLUME, "taken over in place, still bound to the NFS volume"),
+        Row(ADOPT, "PersistentVolumeClaim", names.IO_VOLUME, f"taken over in place, still bound to PersistentVolume {names.IO_VOLUME}"),
         Row(KEEP, "PersistentVolumeClaim", names.OLD_DB_CLAIM,
             "the old run history's data stays until the restored history is verified"),
         Row(REPLACE, "HelmRelease", names.OLD_RELEASE,

@@ -4,7 +4,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { CELERY_WORKER_GRACE_SECONDS, FIELD_MANAGER, STEP_JOB_WAIT_SECONDS } from "../components/celeryWorkerShutdown";
+import {
+    CELERY_WORKER_CONTAINER, CELERY_WORKER_GRACE_SECONDS, CELERY_WORKER_PRE_STOP, FIELD_MANAGER, STEP_JOB_WAIT_SECONDS,
+} from "../components/celeryWorkerShutdown";
 import { one, ofType, runProgram, unwrap } from "../scripts/mockProgram";
 import { REPO_ROOT } from "../scripts/stackConfig";
 import { KDE04_SECRETS } from "./fixtures";
@@ -12,14 +14,17 @@ import { KDE04_SECRETS } from "./fixtures";
 const PATCH = "kubernetes:apps/v1:DeploymentPatch";
 
 describe("Celery worker shutdown", () => {
-    it("patches the chart's one worker Deployment with a grace period longer than a step may be watched", async () => {
+    it("patches the chart's one worker Deployment with a grace period longer than a step may be watched, and a hook that starts the shutdown", async () => {
         const run = await runProgram({ overrides: KDE04_SECRETS });
         const [patch] = ofType(run, PATCH);
         assert.strictEqual(ofType(run, PATCH).length, 1);
         const inputs = unwrap(patch.inputs) as any;
         assert.deepStrictEqual(inputs.metadata, { name: "dagster-celery-workers-dagster", namespace: "imqcam-dagster",
             annotations: { "pulumi.com/patchFieldManager": FIELD_MANAGER, "pulumi.com/patchForce": "true" } });
-        assert.deepStrictEqual(inputs.spec, { template: { spec: { terminationGracePeriodSeconds: CELERY_WORKER_GRACE_SECONDS } } });
+        assert.deepStrictEqual(inputs.spec, { template: { spec: {
+            terminationGracePeriodSeconds: CELERY_WORKER_GRACE_SECONDS,
+            containers: [{ name: CELERY_WORKER_CONTAINER, lifecycle: { preStop: { exec: { command: CELERY_WORKER_PRE_STOP } } } }],
+        } } });
         assert.ok(CELERY_WORKER_GRACE_SECONDS > STEP_JOB_WAIT_SECONDS);
         // After the release: the Deployment must exist to be patched.
         const release = one(run, "kubernetes:helm.sh/v3:Release");

@@ -36,9 +36,10 @@ sed -ri "s/^#?\s*(listen_addresses)\s*=\s*\S+/\1 = '*'/" "$sample"
 grep -q "^listen_addresses = '\*'" "$sample"
 
 # The socket folder, and the default PGDATA (a volume is mounted over it in the pods).
-mkdir -p "$dir/var/run/postgresql" "$dir/var/lib/postgresql/data"
-chown 999:999 "$dir/var/run/postgresql" "$dir/var/lib/postgresql/data"
-chmod 3777 "$dir/var/run/postgresql"
+# (/var/run is the absolute link /run: followed from outside the root it would be this machine's.)
+mkdir -p "$dir/run/postgresql" "$dir/var/lib/postgresql/data"
+chown 999:999 "$dir/run/postgresql" "$dir/var/lib/postgresql/data"
+chmod 3777 "$dir/run/postgresql"
 chmod 1777 "$dir/var/lib/postgresql/data"
 
 # No JIT, 150 MB less: without llvmjit.so the server silently runs every query uncompiled (jit is

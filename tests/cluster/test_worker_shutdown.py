@@ -3,7 +3,8 @@
 Pulumi provider applies a patch, onto a worker Deployment that `helm install` made; then Helm
 upgrades that change the workers' pod template, as a new Dagster version or instance
 configuration does, and a rollback. The chart is a stand-in whose worker Deployment has the
-Dagster chart's name and sets no grace period, as the Dagster chart's does not."""
+Dagster chart's name and container name (the chart's own name, `dagster`) and sets no grace period
+and no hook, as the Dagster chart's does not."""
 from __future__ import annotations
 
 import json
@@ -28,7 +29,7 @@ spec:
         checksum/dagster-instance: {{ .Values.instanceChecksum | quote }}
     spec:
       containers:
-        - name: dagster-celery
+        - name: dagster
           image: docker.io/dagster/dagster-celery-k8s:{{ .Values.version }}
 """
 
@@ -36,6 +37,14 @@ spec:
 def grace(plane) -> int | None:
     return plane.get("deployment", "dagster-celery-workers-dagster", "-n", NS)["spec"]["template"]["spec"].get(
         "terminationGracePeriodSeconds")
+
+
+def pre_stop(plane) -> list | None:
+    """The worker container's preStop command, or None; the container keeps the chart's image."""
+    [container] = plane.get("deployment", "dagster-celery-workers-dagster", "-n", NS)["spec"]["template"]["spec"][
+        "containers"]
+    assert container["image"].startswith("docker.io/dagster/dagster-celery-k8s:"), container
+    return container.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command")
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +71,10 @@ def test_the_patch_applies_over_helms_worker_deployment(plane, workers):
     unforced = plane.kubectl(*apply, input=json.dumps(body), check=False)
     assert unforced.returncode != 0 and 'conflict with "helm"' in unforced.stderr, unforced.stderr
     assert annotations.get("pulumi.com/patchForce") == "true"
+    assert pre_stop(plane) is None
     plane.kubectl(*apply, "--force-conflicts", input=json.dumps(body))
     assert grace(plane) == patch["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert pre_stop(plane) == patch["spec"]["template"]["spec"]["containers"][0]["lifecycle"]["preStop"]["exec"]["command"]
 
 
 @pytest.mark.parametrize("values", ["version=1.13.27,instanceChecksum=a", "version=1.13.27,instanceChecksum=b"])
@@ -79,6 +90,7 @@ def test_helm_upgrades_that_roll_the_workers_keep_it(plane, workers, values):
     newest = [p for p in pods if p["metadata"].get("deletionTimestamp") is None
               and p["metadata"]["annotations"]["checksum/dagster-instance"] == values.split("=")[-1]]
     assert newest and all(p["spec"]["terminationGracePeriodSeconds"] == grace(plane) for p in newest)
+    assert pre_stop(plane) == patch["spec"]["template"]["spec"]["containers"][0]["lifecycle"]["preStop"]["exec"]["command"]
 
 
 def test_a_helm_rollback_keeps_it(plane, workers):
@@ -87,3 +99,4 @@ def test_a_helm_rollback_keeps_it(plane, workers):
     assert plane.get("deployment", "dagster-celery-workers-dagster", "-n", NS)["spec"]["template"]["spec"][
         "containers"][0]["image"].endswith(":1.13.26")
     assert grace(plane) == patch["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert pre_stop(plane) == patch["spec"]["template"]["spec"]["containers"][0]["lifecycle"]["preStop"]["exec"]["command"]

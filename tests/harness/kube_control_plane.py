@@ -93,10 +93,10 @@ class ControlPlane:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
         return proc
 
-    def helm(self, *args: str) -> subprocess.CompletedProcess:
+    def helm(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         """The built Helm against this plane; fails with Helm's own message."""
         proc = subprocess.run([*self.wrap, str(self.bin / "helm"), *args], env=self.env, capture_output=True, text=True,
-                              timeout=300)
+                              timeout=timeout)
         if proc.returncode != 0:
             raise AssertionError(f"helm {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
         return proc

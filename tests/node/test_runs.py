@@ -7,6 +7,7 @@ volume, the run's events in PostgreSQL, step logs in the compute-log folder."""
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
@@ -110,3 +111,21 @@ def test_a_run_goes_through_the_celery_k8s_run_launcher_on_the_node(kde04, dagst
     # The step's print, kept as its compute log on the IO volume.
     logs = [p for p in (kde04.io_dir / "compute-logs").rglob("*") if p.is_file() and run_id in str(p)]
     assert any("multiplying 'imqcam' by 3" in p.read_text(errors="replace") for p in logs), logs
+
+
+def test_a_stopped_worker_shuts_down_warm_and_its_pod_ends(kde04, dagster):
+    """The program's preStop hook starts Celery's warm shutdown: without it, the worker's PID 1
+    (`dagster-celery`, which runs Celery as its child) drops the SIGTERM and the pod waits out its
+    grace period, a day, holding up every rollout and the takeover's scale-down."""
+    [name, *_] = [p["metadata"]["name"] for p in kde04.node.get("pods", "-n", kde04.namespace)["items"]
+                  if p["metadata"]["name"].startswith(WORKERS) and p["status"].get("phase") == "Running"]
+    follow = subprocess.Popen([*kde04.node.wrap, str(kde04.node.bin / "kubectl"), "-n", kde04.namespace, "logs", "-f",
+                               name], env=kde04.node.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        kde04.kubectl("delete", "pod", name, "--wait=false")
+        kde04.node.wait_for(f"worker pod {name} to end", lambda: not kde04.kubectl(
+            "get", "pod", name, "--ignore-not-found", "-o", "name").stdout.strip(), timeout=180, interval=2)
+        log = follow.communicate(timeout=60)[0]
+    finally:
+        follow.kill()
+    assert "Warm shutdown" in log, log[-3000:]

@@ -190,7 +190,7 @@ def seed(node: real_node.RealNode, work: Path, postgresql_password: str, io_dir:
     done = node.kubectl("version", check=False)  # the node answers before Helm waits on it
     assert done.returncode == 0, done.stderr
     try:
-        node.helm("install", "dagster", str(chart), "-n", NAMESPACE, "-f", str(values), "--wait", "--timeout", "8m")
+        node.helm("install", "dagster", str(chart), "-n", NAMESPACE, "-f", str(values), "--wait", "--timeout", "8m", timeout=540)
     except AssertionError as e:
         pods = node.kubectl("get", "pods,pvc", "-n", NAMESPACE, "-o", "wide").stdout
         raise AssertionError(f"{e}\n{pods}\n{stack_on_node.logs(node, NAMESPACE, 'app.kubernetes.io/instance=dagster')}") \

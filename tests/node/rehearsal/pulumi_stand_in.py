@@ -25,7 +25,8 @@ import sys
 from pathlib import Path
 
 here = Path(__file__).resolve().parent
-sys.path[:0] = [str(here.parents[1] / "harness"), str(here.parents[1] / "cluster"), str(here.parent)]
+sys.path[:0] = [str(here.parents[1] / "harness"), str(here.parents[1] / "cluster"), str(here.parent),
+                str(here.parents[2] / "code-locations" / "imqcam" / "tests")]
 
 import yaml  # noqa: E402
 
