@@ -1,12 +1,15 @@
 // Before the first resource: the objects this program creates by fixed name must not already
 // exist unless this stack made them. The Kubernetes provider's server-side apply would otherwise
 // take over whatever it finds (a manual deployment's namespace, NFS volume, database claim)
-// without a word. The program marks what it creates with OWNER_ANNOTATION and looks first.
+// without a word. The program marks what it creates with OWNER_ANNOTATION and looks first
+// (and with INSTANCE_ANNOTATION, which instanceOwnership.ts judges).
 import { execFileSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { Problem } from "./configReader";
 
 export const OWNER_ANNOTATION = "imqcam-dagster/stack";
+/** The stack instance that made an object, for instanceOwnership.ts. */
+export const INSTANCE_ANNOTATION = "imqcam-dagster/stack-instance";
 /** Set by the takeover (takeover/), which has backed up and uninstalled what stood there. */
 export const TAKE_OVER_ENV = "IMQCAM_TAKE_OVER";
 export const TAKE_OVER_COMMAND = "npm run take-over -- --stack <stack>";
@@ -19,6 +22,8 @@ export interface NamedObjects {
     ioClaim: string;
     dataClaims: string[];
     releaseName: string;
+    /** Secrets holding the generated passwords: judged by instanceOwnership.ts, not here. */
+    credentialsSecrets: string[];
 }
 
 export interface ObservedObject {
@@ -107,14 +112,38 @@ export function observe(expected: NamedObjects, run: Kubectl): Observation {
     const releases = items(run(["get", "secrets", "--namespace", expected.namespace, "-o", "json",
         "--selector", `owner=helm,name=${expected.releaseName}`]));
     return {
-        objects: [...clusterScoped, ...claims].map(toObject),
+        objects: [...clusterScoped, ...claims].map(toObject).concat(credentialsSecrets(expected, run)),
         releases: releases.length > 0 ? [expected.releaseName] : [],
     };
 }
 
-/** Stops the program before its first resource when the cluster holds objects it did not create. */
+const MARKS = [OWNER_ANNOTATION, INSTANCE_ANNOTATION];
+
+/**
+ * The credentials Secrets' names and marks only: their values never reach the program. Asked for
+ * by several names, kubectl prints a List (of those found), whose items the template walks.
+ */
+function credentialsSecrets(expected: NamedObjects, run: Kubectl): ObservedObject[] {
+    if (expected.credentialsSecrets.length === 0) return [];
+    const columns = ["{.metadata.name}", ...MARKS.map((m) => `{.metadata.annotations['${m}']}`)].join('{"\\t"}');
+    const out = run(["get", "--namespace", expected.namespace, "--ignore-not-found",
+        "-o", `jsonpath={range .items[*]}${columns}{"\\n"}{end}`,
+        ...expected.credentialsSecrets.map((s) => `secret/${s}`)]);
+    return out.split("\n").filter((line) => line.trim()).map((line) => {
+        const [name, ...marks] = line.split("\t");
+        const annotations = Object.fromEntries(MARKS.map((m, i) => [m, marks[i]]).filter(([, v]) => v));
+        return { kind: "Secret", name, annotations };
+    });
+}
+
+/**
+ * Stops the program before its first resource when the cluster holds objects it did not create;
+ * returns what it found, for the check of the stack instance (instanceOwnership.ts).
+ */
 export function refuseObjectsNotCreatedHere(expected: NamedObjects, run: Kubectl, owner: string,
-    takeOver = process.env[TAKE_OVER_ENV] === "1"): void {
-    const problems = objectsNotCreatedHere(expected, observe(expected, run), owner, takeOver);
+    takeOver = process.env[TAKE_OVER_ENV] === "1"): Observation {
+    const observed = observe(expected, run);
+    const problems = objectsNotCreatedHere(expected, observed, owner, takeOver);
     if (problems.length > 0) throw new ClusterOwnershipError(problems);
+    return observed;
 }

@@ -8,9 +8,9 @@ import { clusterNeeds, deployDagster, namedObjects, stackOwner } from "./stack";
 
 const settings = loadSettings();
 const cluster = kubectl(new pulumi.Config("kubernetes").get("context"));
-refuseObjectsNotCreatedHere(namedObjects(settings), cluster, stackOwner());
+const observed = refuseObjectsNotCreatedHere(namedObjects(settings), cluster, stackOwner());
 refuseClusterThatCannotHold(clusterNeeds(settings), cluster);
-const deployment = deployDagster(settings);
+const deployment = deployDagster(settings, observed.objects);
 
 export const namespace = deployment.namespace;
 export const releaseName = deployment.releaseName;
@@ -19,3 +19,5 @@ export const webserverService = deployment.webserverService;
 /** Then open http://localhost:9000 (over `ssh -L 9000:localhost:9000 <login host>` if remote). */
 export const portForwardCommand = deployment.portForwardCommand;
 export const codeLocationImages = deployment.codeLocationImages;
+/** The id the objects this stack made are marked with (instanceOwnership.ts). */
+export const stackInstance = deployment.stackInstance;

@@ -4,12 +4,12 @@ import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PUBLISHED_CHART_KUBE_VERSION } from "./chart";
-import { NamedObjects, OWNER_ANNOTATION } from "./clusterOwnership";
+import { NamedObjects, ObservedObject } from "./clusterOwnership";
 import { ClusterNeeds } from "./clusterPreflight";
 import { Settings } from "./config";
 import { ComputeLogPruning } from "./components/computeLogPruning";
 import { CeleryWorkerShutdown } from "./components/celeryWorkerShutdown";
-import { ChartCredentials, RABBITMQ_USER } from "./components/credentials";
+import { ChartCredentials, credentialsSecretNames, RABBITMQ_USER } from "./components/credentials";
 import { DagsterRelease } from "./components/dagsterRelease";
 import { DatabaseBackups } from "./components/databaseBackups";
 import { DataVolumes } from "./components/dataVolumes";
@@ -20,6 +20,7 @@ import { IoVolume } from "./components/ioVolume";
 import { PostgreSqlServer } from "./components/postgresql";
 import { RabbitMqBroker } from "./components/rabbitmq";
 import { NAMESPACE_DEFAULT } from "./components/resources";
+import { StackInstance } from "./components/stackInstance";
 import { POSTGRESQL_DATABASE, POSTGRESQL_USER } from "./components/storage";
 import { UserCodeImage } from "./components/userCodeImage";
 import { CELERY_QUEUE, computeLogsDir } from "./components/values";
@@ -51,6 +52,7 @@ export interface StackOutputs {
     portForwardCommand: pulumi.Output<string>;
     codeLocationImages: Record<string, pulumi.Output<string>>;
     releaseValues: pulumi.Output<Record<string, unknown>>;
+    stackInstance: pulumi.Output<string>;
 }
 
 /** What the program creates by fixed name, which the cluster must not already hold unless it made it. */
@@ -58,6 +60,7 @@ export function namedObjects(settings: Settings): NamedObjects {
     return {
         namespace: settings.namespace, ioVolume: IO_VOLUME_NAME, ioClaim: IO_VOLUME_NAME,
         dataClaims: [POSTGRESQL_CLAIM_NAME, RABBITMQ_CLAIM_NAME], releaseName: RELEASE_NAME,
+        credentialsSecrets: credentialsSecretNames(RELEASE_NAME),
     };
 }
 
@@ -81,8 +84,12 @@ export function stackOwner(): string {
     return `${pulumi.getProject()}/${pulumi.getStack()}`;
 }
 
-export function deployDagster(settings: Settings): StackOutputs {
-    const owned = { [OWNER_ANNOTATION]: stackOwner() };
+/** `observed`: what the cluster holds of namedObjects (clusterOwnership.ts); nothing when not read. */
+export function deployDagster(settings: Settings, observed: ObservedObject[] = []): StackOutputs {
+    // The mark of this stack instance, checked against what the cluster holds before any marked
+    // object is written; the namespace carries it, so every namespaced object waits for it too.
+    const instance = new StackInstance("stack-instance", { expected: namedObjects(settings), owner: stackOwner(), observed });
+    const owned = instance.annotations;
     // 1. The user-code images. The Release waits for their digests, so a broken build stops
     //    the upgrade before any pod is told to run it.
     const images = settings.codeLocations.map((location) => new UserCodeImage(location.name, {
@@ -112,7 +119,7 @@ export function deployDagster(settings: Settings): StackOutputs {
     // 4. Secrets: the user's, the chart's generated credentials, and registry pull access.
     const envSecrets = new EnvSecrets("env-secrets", { namespace, namePrefix: RELEASE_NAME, secrets: settings.envSecrets });
     const credentials = new ChartCredentials("chart-credentials", {
-        namespace, releaseName: RELEASE_NAME, brokerHost: BROKER_NAME,
+        namespace, releaseName: RELEASE_NAME, brokerHost: BROKER_NAME, annotations: owned,
     });
     const { registry } = settings;
     const pullSecret = registry.private && registry.username && registry.password
@@ -200,5 +207,6 @@ export function deployDagster(settings: Settings): StackOutputs {
         codeLocationImages: Object.fromEntries(
             settings.codeLocations.map((location, i) => [location.name, images[i].pinnedReference])),
         releaseValues: release.values,
+        stackInstance: instance.instanceId,
     };
 }

@@ -5,6 +5,12 @@ import { AMQP_PORT } from "./rabbitmq";
 
 /** The broker's user; fixed, because the retained broker data was created with it. */
 export const RABBITMQ_USER = "dagster";
+const SECRETS = ["postgresql-credentials", "rabbitmq-credentials", "celery-config"] as const;
+
+/** The Secrets that hold the generated passwords, which the program checks before writing them. */
+export function credentialsSecretNames(releaseName: string): string[] {
+    return SECRETS.map((id) => `${releaseName}-${id}`);
+}
 
 export interface ChartCredentialsArgs {
     namespace: pulumi.Input<string>;
@@ -12,6 +18,8 @@ export interface ChartCredentialsArgs {
     releaseName: string;
     /** The broker's Service, for the Celery broker URL. */
     brokerHost: string;
+    /** Marks the Secrets as this stack instance's (components/stackInstance.ts). */
+    annotations: Record<string, pulumi.Input<string>>;
 }
 
 /**
@@ -34,9 +42,9 @@ export class ChartCredentials extends pulumi.ComponentResource {
         const postgresqlPassword = password("postgresql-password");
         const rabbitmqPassword = password("rabbitmq-password");
 
-        const secret = (id: string, stringData: Record<string, pulumi.Input<string>>) =>
+        const secret = (id: typeof SECRETS[number], stringData: Record<string, pulumi.Input<string>>) =>
             new k8s.core.v1.Secret(`${name}-${id}`, {
-                metadata: { name: `${args.releaseName}-${id}`, namespace: args.namespace },
+                metadata: { name: `${args.releaseName}-${id}`, namespace: args.namespace, annotations: args.annotations },
                 type: "Opaque",
                 stringData,
             }, { parent: this });

@@ -12,8 +12,8 @@ export interface DataVolumesArgs {
     namespace: pulumi.Input<string>;
     postgresql: DataClaim;
     rabbitmq: DataClaim;
-    /** Marks the claims as this stack's (clusterOwnership.ts). */
-    annotations: Record<string, string>;
+    /** Marks the claims as this stack instance's (components/stackInstance.ts). */
+    annotations: Record<string, pulumi.Input<string>>;
 }
 
 /**

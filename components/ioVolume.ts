@@ -7,8 +7,8 @@ export interface IoVolumeArgs {
     /** Name of both the PersistentVolume and its claim. */
     name: string;
     volume: IoVolumeSettings;
-    /** Marks both objects as this stack's (clusterOwnership.ts). */
-    annotations: Record<string, string>;
+    /** Marks both objects as this stack instance's (components/stackInstance.ts). */
+    annotations: Record<string, pulumi.Input<string>>;
 }
 
 /**

@@ -22,6 +22,9 @@ export interface Recorded {
     urn: string;
 }
 
+/** The id a stack instance has under mocks unless told otherwise: one state, always the same. */
+export const STACK_INSTANCE = "5e1f0c2a-7b3d-4c8e-9a6f-0d2b4e6a8c10";
+
 export interface Run {
     resources: Recorded[];
     error?: Error;
@@ -35,6 +38,8 @@ export interface RunOptions {
     overrides?: Record<string, Override>;
     /** Pushed digest per code-location name; by default a hash of the image's inputs. */
     digests?: Record<string, string>;
+    /** The stack instance's id in its state (components/stackInstance.ts); by default STACK_INSTANCE. */
+    stackInstance?: string;
     /** The program to evaluate; by default this project's, as `index.ts` runs it. */
     program?: () => StackOutputs | undefined;
 }
@@ -58,6 +63,8 @@ export async function runProgram(opts: RunOptions = {}): Promise<Run> {
                 secretValues.push(value);
                 // As the engine would: the provider marks `result` secret.
                 state.result = pulumi.secret(value);
+            } else if (args.type === "random:index/randomUuid:RandomUuid") {
+                state.result = opts.stackInstance ?? STACK_INSTANCE;
             } else if (args.type === "kubernetes:helm.sh/v3:Release") {
                 state.status = { name: args.inputs.name, version: args.inputs.version, namespace: args.inputs.namespace, status: "deployed" };
             } else if (args.type.startsWith("kubernetes:") && args.inputs.metadata) {
@@ -108,12 +115,20 @@ export async function runProgram(opts: RunOptions = {}): Promise<Run> {
 
     let outputs: StackOutputs | undefined;
     let error: Error | undefined;
+    // An error in an apply fails every resource whose inputs need it, as an unhandled rejection
+    // (which `pulumi up` reports and fails on): the first is the run's error.
+    const failed = (e: unknown) => { error ??= e as Error; };
+    process.on("unhandledRejection", failed);
     try {
         outputs = (opts.program ?? (() => deployDagster(loadSettings(REPO_ROOT))))();
     } catch (e) {
         error = e as Error;
     }
-    await settle(() => inFlight);
+    try {
+        await settle(() => inFlight);
+    } finally {
+        process.off("unhandledRejection", failed);
+    }
     return { resources, error, outputs, secretValues };
 }
 
@@ -202,4 +217,5 @@ export const T = {
     release: "kubernetes:helm.sh/v3:Release",
     image: "docker:index/image:Image",
     password: "random:index/randomPassword:RandomPassword",
+    uuid: "random:index/randomUuid:RandomUuid",
 };

@@ -4,16 +4,18 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
-    ClusterOwnershipError, NamedObjects, Observation, ObservedObject, objectsNotCreatedHere, observe, OWNER_ANNOTATION, TAKE_OVER_ENV,
+    ClusterOwnershipError, INSTANCE_ANNOTATION, NamedObjects, Observation, ObservedObject, objectsNotCreatedHere, observe, OWNER_ANNOTATION, TAKE_OVER_ENV,
 } from "../clusterOwnership";
 import { ofType, promiseOf, runProgram, T } from "../scripts/mockProgram";
 import { REPO_ROOT } from "../scripts/stackConfig";
 import { KDE04_SECRETS } from "./fixtures";
 
 const OWNER = "imqcam-dagster/kde04";
+const INSTANCE = "5e1f0c2a-7b3d-4c8e-9a6f-0d2b4e6a8c10";
 const EXPECTED: NamedObjects = {
     namespace: "imqcam-dagster", ioVolume: "imqcam-dagster-io-data", ioClaim: "imqcam-dagster-io-data",
     dataClaims: ["dagster-postgresql-data", "dagster-rabbitmq-data"], releaseName: "dagster",
+    credentialsSecrets: ["dagster-postgresql-credentials", "dagster-celery-config"],
 };
 const object = (kind: string, name: string, owner?: string): ObservedObject =>
     ({ kind, name, annotations: owner ? { [OWNER_ANNOTATION]: owner } : {} });
@@ -72,6 +74,8 @@ describe("reading the cluster with kubectl", () => {
             JSON.stringify({ kind: "PersistentVolumeClaim", metadata: { name: "dagster-rabbitmq-data",
                 annotations: { [OWNER_ANNOTATION]: OWNER } } }),
             JSON.stringify({ kind: "List", items: [{ kind: "Secret", metadata: { name: "sh.helm.release.v1.dagster.v1" } }] }),
+            // The credentials Secrets: a name and its two marks (either may be empty) per line.
+            `dagster-postgresql-credentials\t${OWNER}\t${INSTANCE}\ndagster-celery-config\t\t\n`,
         ];
         const observed = observe(EXPECTED, (args) => { calls.push(args); return answers[calls.length - 1]; });
         assert.deepStrictEqual(calls, [
@@ -80,9 +84,19 @@ describe("reading the cluster with kubectl", () => {
                 "persistentvolumeclaim/imqcam-dagster-io-data", "persistentvolumeclaim/dagster-postgresql-data",
                 "persistentvolumeclaim/dagster-rabbitmq-data"],
             ["get", "secrets", "--namespace", "imqcam-dagster", "-o", "json", "--selector", "owner=helm,name=dagster"],
+            // Their names and marks only: no Secret's data reaches the program.
+            ["get", "--namespace", "imqcam-dagster", "--ignore-not-found", "-o",
+                "jsonpath={range .items[*]}{.metadata.name}{\"\\t\"}{.metadata.annotations['imqcam-dagster/stack']}" +
+                "{\"\\t\"}{.metadata.annotations['imqcam-dagster/stack-instance']}{\"\\n\"}{end}",
+                "secret/dagster-postgresql-credentials", "secret/dagster-celery-config"],
         ]);
         assert.deepStrictEqual(observed, {
-            objects: [object("Namespace", "imqcam-dagster"), object("PersistentVolumeClaim", "dagster-rabbitmq-data", OWNER)],
+            objects: [
+                object("Namespace", "imqcam-dagster"), object("PersistentVolumeClaim", "dagster-rabbitmq-data", OWNER),
+                { kind: "Secret", name: "dagster-postgresql-credentials",
+                    annotations: { [OWNER_ANNOTATION]: OWNER, [INSTANCE_ANNOTATION]: INSTANCE } },
+                { kind: "Secret", name: "dagster-celery-config", annotations: {} },
+            ],
             releases: ["dagster"],
         });
         assert.deepStrictEqual(observe(EXPECTED, () => ""), { objects: [], releases: [] });
@@ -104,6 +118,7 @@ describe("the entry point", () => {
         fs.writeFileSync(path.join(bin, "kubectl"), `#!/bin/sh
 case "$*" in
   *"--raw /version"*) echo '{"gitVersion":"v1.31.4"}'; exit 0 ;;
+  *secret/*) exit 0 ;; # no credentials Secret: nothing printed
   *nodes,storageclasses*) echo '${JSON.stringify(KDE04_NODES_AND_CLASSES)}'; exit 0 ;;
 esac
 [ "$FAKE_CLUSTER" = manual ] || { echo '{"kind":"List","items":[]}'; exit 0; }
@@ -146,7 +161,8 @@ esac
         assert.strictEqual(run.error, undefined);
         assert.strictEqual(ofType(run, T.release).length, 1, "the entry point deployed the release");
         assert.deepStrictEqual(Object.keys(exported).sort(), [
-            "chartVersion", "codeLocationImages", "namespace", "portForwardCommand", "releaseName", "webserverService"]);
+            "chartVersion", "codeLocationImages", "namespace", "portForwardCommand", "releaseName", "stackInstance",
+            "webserverService"]);
         assert.strictEqual(await promiseOf(exported.portForwardCommand as any),
             "kubectl -n imqcam-dagster port-forward svc/dagster-dagster-webserver 9000:80");
     });

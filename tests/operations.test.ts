@@ -18,6 +18,8 @@ describe("operations", () => {
             `${T.pvc} io-volume`,
             `${T.password} chart-credentials-postgresql-password`,
             `${T.password} chart-credentials-rabbitmq-password`,
+            // The id the kept objects are marked with belongs to the same state as the passwords.
+            `${T.uuid} stack-instance-id`,
         ].sort());
     });
 

@@ -1,6 +1,6 @@
 // The whole program for the production stack, under mocks: what would reach the engine.
 import * as assert from "assert";
-import { one, ofType, promiseOf, releaseValuesOf, Run, runProgram, T, unwrap, isSecretValue } from "../scripts/mockProgram";
+import { one, ofType, promiseOf, releaseValuesOf, Run, runProgram, STACK_INSTANCE, T, unwrap, isSecretValue } from "../scripts/mockProgram";
 import { KDE04_SECRETS } from "./fixtures";
 
 const KDE04 = "kde04.idies.jhu.edu";
@@ -35,6 +35,7 @@ describe("kde04 stack under mocks", () => {
             `${T.secret} globus-compute-creds`,
             `${T.password} chart-credentials-postgresql-password`,
             `${T.password} chart-credentials-rabbitmq-password`,
+            `${T.uuid} stack-instance-id`,
             `${T.service} postgresql`,
             `${T.statefulSet} postgresql`,
             `${T.service} rabbitmq`,
@@ -59,9 +60,10 @@ describe("kde04 stack under mocks", () => {
 
     it("makes the NFS volume and a claim bound to it by name, both retained and protected", () => {
         const pv = unwrap(one(run, T.pv).inputs) as any;
-        // Marked as this stack's, so a later `pulumi up` knows it made them (clusterOwnership.ts).
-        assert.deepStrictEqual(pv.metadata, {
-            name: "imqcam-dagster-io-data", annotations: { "imqcam-dagster/stack": "imqcam-dagster/kde04" } });
+        // Marked as this stack instance's, so a later `pulumi up` knows it made them (clusterOwnership.ts,
+        // instanceOwnership.ts).
+        assert.deepStrictEqual(pv.metadata, { name: "imqcam-dagster-io-data", annotations: {
+            "imqcam-dagster/stack": "imqcam-dagster/kde04", "imqcam-dagster/stack-instance": STACK_INSTANCE } });
         assert.deepStrictEqual(pv.spec, {
             capacity: { storage: "5Gi" },
             accessModes: ["ReadWriteMany"],

@@ -116,9 +116,12 @@ def release_secret_references(values: dict, namespace: str) -> set:
     return refs
 
 
-def check_cluster(plane, stack: str, overrides: dict | None = None, env: dict | None = None) -> dict:
-    """The entry point's checks before the first resource (scripts/checkCluster.ts) against `plane`."""
-    argv = [*TS_NODE, "scripts/checkCluster.ts", "--stack", stack, "--overrides", json.dumps(overrides or {})]
+def check_cluster(plane, stack: str, overrides: dict | None = None, env: dict | None = None,
+                  stack_instance: str | None = None) -> dict:
+    """The entry point's checks (scripts/checkCluster.ts) against `plane`: those before the first resource, and
+    the stack instance's (as the mocks' state has it unless `stack_instance` names another state's id)."""
+    argv = [*TS_NODE, "scripts/checkCluster.ts", "--stack", stack, "--overrides", json.dumps(overrides or {}),
+            *(["--stack-instance", stack_instance] if stack_instance else [])]
     done = subprocess.run(argv, cwd=REPO, env={**plane.env, **(env or {})}, capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
 
