@@ -17,6 +17,7 @@ import { EnvSecrets } from "./components/envSecrets";
 import { ImagePullSecret } from "./components/imagePullSecret";
 import { InstanceMigration } from "./components/instanceMigration";
 import { IoVolume } from "./components/ioVolume";
+import { POD_SECURITY_LABELS } from "./components/podSecurity";
 import { PostgreSqlServer } from "./components/postgresql";
 import { RabbitMqBroker } from "./components/rabbitmq";
 import { NAMESPACE_DEFAULT } from "./components/resources";
@@ -98,7 +99,7 @@ export function deployDagster(settings: Settings, observed: ObservedObject[] = [
 
     // 2. The namespace. Protected: deleting it would delete every claim in it, data included.
     const namespace = new k8s.core.v1.Namespace("namespace", {
-        metadata: { name: settings.namespace, annotations: owned },
+        metadata: { name: settings.namespace, annotations: owned, labels: POD_SECURITY_LABELS },
     }, { protect: true }).metadata.name;
     // Requests and limits for any container that names none (the chart's init containers).
     new k8s.core.v1.LimitRange("namespace-defaults", {

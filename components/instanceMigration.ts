@@ -4,6 +4,7 @@ import { BackupTarget, backupContainer, ioVolume } from "./databaseBackups";
 import * as images from "./images";
 import * as resources from "./resources";
 import { podPlacement } from "./placement";
+import { hardenedPod, NO_PRIVILEGES } from "./podSecurity";
 import { PASSWORD_ENV, storageInstanceYaml } from "./storage";
 
 /** A migration may rewrite every event log row of a large history: give it time. */
@@ -59,12 +60,15 @@ export class InstanceMigration extends pulumi.ComponentResource {
                     metadata: { labels },
                     spec: {
                         ...podPlacement(target.nodeHostnames),
+                        ...hardenedPod(),
                         restartPolicy: "Never",
                         // The backup finishes first; the migration never starts without one. One kept
                         // per schema revision it starts from: a second run (after a restore) keeps the first.
-                        initContainers: [backupContainer(target, `before-dagster-${args.dagsterVersion}`, 1, true)],
+                        initContainers: [{ ...backupContainer(target, `before-dagster-${args.dagsterVersion}`, 1, true),
+                            securityContext: NO_PRIVILEGES }],
                         containers: [{
                             name: "migrate",
+                            securityContext: NO_PRIVILEGES,
                             image: `${images.DAGSTER_CELERY_K8S}:${args.dagsterVersion}`,
                             command: ["dagster", "instance", "migrate"],
                             resources: resources.MIGRATION,

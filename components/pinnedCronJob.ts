@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { podPlacement } from "./placement";
+import { hardenedPod, NO_PRIVILEGES } from "./podSecurity";
 
 export interface PinnedCronJobArgs {
     namespace: pulumi.Input<string>;
@@ -40,8 +41,9 @@ export function pinnedCronJob(name: string, args: PinnedCronJobArgs, parent: pul
                         metadata: { labels },
                         spec: {
                             ...podPlacement(args.nodeHostnames),
+                            ...hardenedPod(),
                             restartPolicy: "Never",
-                            containers: [args.container],
+                            containers: [{ ...args.container, securityContext: NO_PRIVILEGES }],
                             volumes: args.volumes,
                         },
                     },

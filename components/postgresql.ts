@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as images from "./images";
 import * as resources from "./resources";
+import { SERVER_USER } from "./podSecurity";
 import { singlePodServer } from "./singlePodServer";
 import { POSTGRESQL_PORT } from "./storage";
 
@@ -42,7 +43,7 @@ export class PostgreSqlServer extends pulumi.ComponentResource {
         const { service, statefulSet } = singlePodServer(name, {
             namespace: args.namespace, name: args.name, app: "postgresql",
             port: { name: "postgresql", port: POSTGRESQL_PORT },
-            claimName: args.claimName, nodeHostnames: args.nodeHostnames,
+            claimName: args.claimName, nodeHostnames: args.nodeHostnames, user: SERVER_USER,
             // Time to finish a checkpoint on shutdown, so the next start needs no recovery.
             terminationGracePeriodSeconds: 60,
             container: {

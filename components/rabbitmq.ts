@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ADVANCED_CONFIG_KEY, ADVANCED_CONFIG_PATH, advancedConfig, BrokerSettings, configHash } from "./brokerConfig";
 import * as images from "./images";
 import * as resources from "./resources";
+import { SERVER_USER } from "./podSecurity";
 import { singlePodServer } from "./singlePodServer";
 
 /** AMQP, the port Celery's `pyamqp://` URLs use. */
@@ -52,7 +53,7 @@ export class RabbitMqBroker extends pulumi.ComponentResource {
         const { service } = singlePodServer(name, {
             namespace: args.namespace, name: args.name, app: "rabbitmq",
             port: { name: "amqp", port: AMQP_PORT },
-            claimName: args.claimName, nodeHostnames: args.nodeHostnames,
+            claimName: args.claimName, nodeHostnames: args.nodeHostnames, user: SERVER_USER,
             volumes: [{ name: "config", configMap: { name: configMapName } }],
             podAnnotations: { [CONFIG_HASH_ANNOTATION]: configHash(config) },
             container: {

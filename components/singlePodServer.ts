@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { podPlacement } from "./placement";
+import { hardenedPod, NO_PRIVILEGES } from "./podSecurity";
 
 export interface SinglePodServerArgs {
     namespace: pulumi.Input<string>;
@@ -19,6 +20,8 @@ export interface SinglePodServerArgs {
     podAnnotations?: Record<string, string>;
     nodeHostnames: readonly string[];
     terminationGracePeriodSeconds?: number;
+    /** The image's own non-root user, which the pod runs as and which owns the data volume. */
+    user: number;
 }
 
 /**
@@ -46,8 +49,10 @@ export function singlePodServer(name: string, args: SinglePodServerArgs, parent:
                 metadata: { labels, annotations: args.podAnnotations },
                 spec: {
                     ...podPlacement(args.nodeHostnames),
+                    ...hardenedPod(args.user),
                     terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
-                    containers: [{ ...args.container, ports: [{ name: args.port.name, containerPort: args.port.port }] }],
+                    containers: [{ ...args.container, securityContext: NO_PRIVILEGES,
+                        ports: [{ name: args.port.name, containerPort: args.port.port }] }],
                     volumes: [
                         { name: "data", persistentVolumeClaim: { claimName: args.claimName } },
                         ...(args.volumes ?? []),

@@ -8,6 +8,8 @@ import re
 import time
 from pathlib import Path
 
+import pytest
+
 import program
 import stack_on_node
 
@@ -59,6 +61,25 @@ def test_postgresql_starts_on_its_claim_and_accepts_the_generated_password_over_
     claim = kde04.node.get("pvc", "dagster-postgresql-data", "-n", kde04.namespace)
     disk = kde04.node.get("pv", claim["spec"]["volumeName"])["spec"]["local"]["path"]
     assert (Path(disk) / "pgdata" / "PG_VERSION").is_file()
+
+
+# Every process of the container: uid 999, no capability, no way to gain one, under seccomp.
+PROCESSES = ("for f in /proc/[0-9]*/status; do grep -E '^(Uid|CapEff|NoNewPrivs|Seccomp):' \"$f\" 2>/dev/null "
+             "| tr '\\t\\n' '  '; echo; done")
+
+
+@pytest.mark.parametrize("pod,container", [(POSTGRESQL_POD, "postgresql"), (RABBITMQ_POD, "rabbitmq")])
+def test_the_database_and_the_broker_run_as_their_images_user_without_privileges_or_a_token(kde04, pod, container):
+    # /proc/<pid>/status lists Uid (4 ids), CapEff, NoNewPrivs, Seccomp, in that order.
+    processes = [line.split() for line in exec_in(kde04, pod, container, PROCESSES).stdout.splitlines() if line.strip()]
+    assert len(processes) >= 2, processes  # the server and this shell at least
+    for f in processes:
+        assert {"Uid": f[1:5], **dict(zip(f[5::2], f[6::2]))} == {
+            "Uid": ["999"] * 4, "CapEff:": "0" * 16, "NoNewPrivs:": "1", "Seccomp:": "2"}, f
+    spec = kde04.node.get("pod", pod, "-n", kde04.namespace)["spec"]
+    assert not [v for v in spec["volumes"] if v["name"].startswith("kube-api-access")], spec["volumes"]
+    token = exec_in(kde04, pod, container, "test -e /var/run/secrets/kubernetes.io/serviceaccount/token", check=False)
+    assert token.returncode == 1
 
 
 def test_postgresql_readiness_probe_logs_in_as_the_stack_role(kde04):

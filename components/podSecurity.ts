@@ -1,0 +1,38 @@
+import * as k8s from "@pulumi/kubernetes";
+
+/**
+ * Pod Security Admission on the stack's namespace: `baseline` enforced (the Dagster chart's pods
+ * run as root, which `restricted` refuses), `restricted` reported as warnings and audit events,
+ * so a pod that could be tightened further shows up on `kubectl apply`.
+ */
+export const POD_SECURITY_LABELS: Record<string, string> = {
+    "pod-security.kubernetes.io/enforce": "baseline",
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/audit": "restricted",
+};
+
+/** The official postgres and rabbitmq images' own users (uid and gid). */
+export const SERVER_USER = 999;
+
+/** Every container the program runs: it cannot gain privileges and holds no capabilities. */
+export const NO_PRIVILEGES: k8s.types.input.core.v1.SecurityContext = {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+};
+
+/**
+ * Every pod the program runs: none calls the Kubernetes API, so none gets a ServiceAccount token,
+ * and each runs under the runtime's default seccomp profile. With `user`, the pod runs as that
+ * user and its volumes are group-owned by it, so a server writes its data on a new claim without
+ * root. Without it the image's user stays: the backup and pruning Jobs write on the IO share as
+ * the manual deployment did, whose owner the NFS export decides.
+ */
+export function hardenedPod(user?: number): Pick<k8s.types.input.core.v1.PodSpec, "automountServiceAccountToken" | "securityContext"> {
+    return {
+        automountServiceAccountToken: false,
+        securityContext: {
+            seccompProfile: { type: "RuntimeDefault" },
+            ...(user === undefined ? {} : { runAsNonRoot: true, runAsUser: user, runAsGroup: user, fsGroup: user }),
+        },
+    };
+}
