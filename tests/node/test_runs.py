@@ -129,3 +129,25 @@ def test_a_stopped_worker_shuts_down_warm_and_its_pod_ends(kde04, dagster):
     finally:
         follow.kill()
     assert "Warm shutdown" in log, log[-3000:]
+
+
+def test_what_the_stack_may_do_in_the_cluster_is_named_verb_by_verb(kde04, dagster):
+    """Every Role and RoleBinding of the namespace, as the API server holds them once the stack and
+    the chart's objects are in: no wildcard verb, resource or API group, each binding a Role of the
+    namespace to its own ServiceAccounts, and nothing cluster-wide bound to them."""
+    ns = kde04.namespace
+    roles = kde04.node.get("roles", "-n", ns)["items"]
+    assert roles, "the chart's Roles (the run launcher creates Jobs)"
+    for role in roles:
+        for rule in role["rules"]:
+            for field in ("verbs", "resources", "apiGroups"):
+                assert "*" not in rule.get(field, []), (role["metadata"]["name"], rule)
+    accounts = {a["metadata"]["name"] for a in kde04.node.get("serviceaccounts", "-n", ns)["items"]}
+    for binding in kde04.node.get("rolebindings", "-n", ns)["items"]:
+        assert binding["roleRef"]["kind"] == "Role", binding["metadata"]["name"]
+        for subject in binding["subjects"]:
+            assert subject["kind"] == "ServiceAccount" and subject["name"] in accounts, subject
+            assert subject.get("namespace", ns) == ns, subject
+    cluster_wide = [b["metadata"]["name"] for b in kde04.node.get("clusterrolebindings")["items"]
+                    if any(s.get("namespace") == ns for s in b.get("subjects") or [])]
+    assert cluster_wide == [], cluster_wide
