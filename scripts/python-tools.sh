@@ -40,28 +40,31 @@ install_locks() {
 }
 
 # ensure_venv <prefix> <lock>... : prints the path of .cache/<prefix><digest>, building it if needed.
+# Built where it stays (a virtualenv's console scripts name its interpreter by absolute path, so a
+# moved one cannot run them); `.complete` is written last, and a folder without it is rebuilt.
 ensure_venv() {
   local prefix="$1"
   shift
-  local digest venv tmp_venv start_seconds
+  local digest venv start_seconds old
   mkdir -p "$repo_root/.cache"
   digest="$( (echo "$python_version"; cat "$@") | sha256sum | cut -c1-16)"
   venv="$repo_root/.cache/$prefix$digest"
-  if [[ -x "$venv/bin/python" ]]; then
+  if [[ -f "$venv/.complete" ]]; then
     echo "Reusing virtualenv $venv" >&2
   else
-    tmp_venv="$(mktemp -d "$repo_root/.cache/.${prefix}tmp.XXXXXX")"
-    chmod 755 "$tmp_venv" # mktemp -d creates it 0700
+    rm -rf "$venv"
     echo "Creating virtualenv $prefix$digest with Python $python_version (a minute or so)..." >&2
     start_seconds=$SECONDS
-    if ! install_locks "$tmp_venv" "$@" >&2; then
-      rm -rf "$tmp_venv"
+    if ! install_locks "$venv" "$@" >&2; then
+      rm -rf "$venv"
       echo "error: could not install $*" >&2
       return 1
     fi
-    # Only now replace the environments of earlier locks.
-    rm -rf "$repo_root/.cache/$prefix"*
-    mv "$tmp_venv" "$venv"
+    touch "$venv/.complete"
+    # Only now remove the environments of earlier locks.
+    for old in "$repo_root/.cache/$prefix"*; do
+      [[ "$old" == "$venv" ]] || rm -rf "$old"
+    done
     echo "Virtualenv ready in $((SECONDS - start_seconds))s: $venv" >&2
   fi
   echo "$venv"

@@ -10,8 +10,8 @@
 #
 # The virtualenv holds requirements.lock plus requirements-test.lock, installed with hashes and
 # without resolution. It is cached in .cache/code-location-venv-<digest of the locks and
-# Python>, built under a temporary name and moved into place only once installed and checked,
-# so a failed install leaves the previous one working. Exit code is pytest's.
+# Python>, built in place and marked complete only once installed and checked (an earlier
+# lock's environment is removed only then). Exit code is pytest's.
 set -euo pipefail
 
 if [[ -z "${DAGSTER_VERSION:-}" ]]; then
@@ -41,8 +41,8 @@ for stack in kde04 local; do
 done
 export IMQCAM_KUBERNETES_OBJECTS="$work/objects"
 
-# Always go through "python -m": console-script shebangs hold the temporary path the venv
-# was built under, while the interpreter finds its site-packages relative to itself.
+# Through the environment's own interpreter (`python -m`); its console scripts run too
+# (database/tests/test_console_scripts.py).
 cd "$repo_root"
 export PYTHONDONTWRITEBYTECODE=1 # keep __pycache__ out of the source tree
 set +e

@@ -11,8 +11,8 @@
 #     way if it is missing. pytest runs in it.
 #   - Dagster 1.7.5 (database/tests/dagster-1.7.5.lock), the manual deployment's version.
 #   - Dagster 1.13.0 (database/tests/dagster-1.13.0.lock), an earlier supported version.
-# Each is cached in .cache/ under a digest of its locks and the Python version, built under a
-# temporary name and moved into place only once installed and checked. Exit code is pytest's.
+# Each is cached in .cache/ under a digest of its locks and the Python version, built in place
+# and marked complete only once installed and checked. Exit code is pytest's.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,7 +25,7 @@ tests="$repo_root/database/tests"
 current="$(ensure_venv code-location-venv- "$code_location/requirements.lock" "$code_location/requirements-test.lock")"
 manual="$(ensure_venv database-venv-dagster-1.7.5- "$tests/dagster-1.7.5.lock")"
 earlier="$(ensure_venv database-venv-dagster-1.13.0- "$tests/dagster-1.13.0.lock")"
-# Always "python -m": console-script shebangs hold the temporary path a venv was built under.
+# Each environment's own interpreter; their console scripts run too (database/tests/test_console_scripts.py).
 export IMQCAM_DAGSTER_PYTHON="$current/bin/python"
 export IMQCAM_MANUAL_DAGSTER_PYTHON="$manual/bin/python"
 export IMQCAM_EARLIER_DAGSTER_PYTHON="$earlier/bin/python"
