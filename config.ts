@@ -6,6 +6,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { LocalChart, readLocalChart } from "./chart";
+import { DEFAULT_IMAGES, dagsterImage, ThirdPartyImages } from "./components/images";
 import { ConfigReader, Json, Problem } from "./configReader";
 import * as rules from "./rules";
 
@@ -95,6 +96,8 @@ export interface Settings {
     /** The run worker pod of each run, and each step pod. */
     runPodResources: ComputeResources;
     stepPodResources: ComputeResources;
+    /** Third-party images, each by tag or pinned by digest. */
+    images: ThirdPartyImages;
 }
 
 export const DEFAULT_IO_SIZE = "5Gi";
@@ -116,7 +119,7 @@ const KEYS = [
     "namespace", "dagsterVersion", "nodeHostname", "ioVolume", "envSecrets", "codeLocations",
     "registry", "registryPassword", "celeryWorkerReplicas", "finishedJobTtlSeconds",
     "postgresqlVolume", "rabbitmqVolume", "backups", "computeLogRetentionDays",
-    "maxConcurrentRuns", "stepsPerCeleryWorker", "runPodResources", "stepPodResources", "dagsterChart",
+    "maxConcurrentRuns", "stepsPerCeleryWorker", "runPodResources", "stepPodResources", "dagsterChart", "images",
 ] as const;
 
 /** Bad configuration; raised before any resource is registered. */
@@ -237,6 +240,7 @@ export function parseSettings(
     const stepsPerCeleryWorker = p.integer("stepsPerCeleryWorker", 1, 32, 2);
     const runPodResources = p.resources("runPodResources", DEFAULT_RUN_POD_RESOURCES);
     const stepPodResources = p.resources("stepPodResources", DEFAULT_STEP_POD_RESOURCES);
+    const images = p.images(dagsterVersion);
 
     if (p.problems.length > 0) throw new ConfigError(p.problems);
     return {
@@ -245,12 +249,37 @@ export function parseSettings(
         finishedJobTtlSeconds: finishedJobTtlSeconds!, postgresqlVolume: postgresqlVolume!,
         rabbitmqVolume: rabbitmqVolume!, backups: backups!, computeLogRetentionDays: computeLogRetentionDays!,
         maxConcurrentRuns: maxConcurrentRuns!, stepsPerCeleryWorker: stepsPerCeleryWorker!,
-        runPodResources: runPodResources!, stepPodResources: stepPodResources!,
+        runPodResources: runPodResources!, stepPodResources: stepPodResources!, images: images!,
     };
 }
 
 /** The project's settings, read field by field (configReader.ts has the building blocks). */
 class Reader extends ConfigReader {
+    /** `images`: any third-party image pinned by digest, `repository:tag@sha256:<hex>`. */
+    images(dagsterVersion: string | undefined): ThirdPartyImages | undefined {
+        const o = this.raw["images"] === undefined ? {} : this.object("images",
+            ["postgresql", "rabbitmq", "busybox", "chartWait", "dagster"],
+            `pulumi config set --path 'images.postgresql' '${DEFAULT_IMAGES.postgresql}@sha256:<digest>'`);
+        if (!o) return undefined;
+        const fix = (key: string, tagged: string) =>
+            `pulumi config set --path 'images.${key}' '${tagged}@sha256:<digest>'  (README, "Pinning images by digest")`;
+        const pinned = (key: string, tagged: string): string | undefined => o[key] === undefined || o[key] === null
+            ? tagged : this.check(`images.${key}`, String(o[key]), rules.pinnedImage, fix(key, tagged));
+        const dagsterTagged = dagsterImage(dagsterVersion ?? "<dagsterVersion>");
+        const dagster = pinned("dagster", dagsterTagged);
+        const [dagsterName, dagsterDigest] = (dagster ?? "").split("@");
+        if (dagster && dagsterDigest && dagsterName !== dagsterTagged) {
+            this.report("images.dagster", `"${dagster}" is not ${dagsterTagged} pinned; the chart runs that image ` +
+                "at dagsterVersion, so only its digest can be given", fix("dagster", dagsterTagged));
+        }
+        const result = {
+            postgresql: pinned("postgresql", DEFAULT_IMAGES.postgresql), rabbitmq: pinned("rabbitmq", DEFAULT_IMAGES.rabbitmq),
+            busybox: pinned("busybox", DEFAULT_IMAGES.busybox), chartWait: pinned("chartWait", DEFAULT_IMAGES.chartWait),
+        };
+        if (!dagster || Object.values(result).includes(undefined)) return undefined;
+        return { ...(result as Omit<ThirdPartyImages, "dagsterDigest">), ...(dagsterDigest ? { dagsterDigest } : {}) };
+    }
+
     nodeHostnames(): string[] {
         const value = this.raw["nodeHostname"];
         const fix = "pulumi config set nodeHostname kde04.idies.jhu.edu  (or --path 'nodeHostname[0]' for a list)";

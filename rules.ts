@@ -97,6 +97,18 @@ export const codeLocationImage: Rule = (v) => {
         : `has "${repository}" before its digest, which is not an image repository without tag (such as docker.io/openmsi/testing_k8s_dagster)`;
 };
 
+/**
+ * A third-party image pinned by digest, as read on a machine that reaches the registry:
+ * `host/repository:tag@sha256:<64 hex>`; the tag says which release it is, the digest what runs.
+ */
+export const pinnedImage: Rule = (v) => {
+    const match = /^(.+):([\w][\w.-]{0,127})@(.*)$/.exec(v);
+    if (!match) return "is not an image pinned by digest, host/repository:tag@sha256:<64 hex>";
+    if (!DIGEST.test(match[3])) return `has digest "${match[3]}"; a pinned image ends in @sha256: and 64 lower-case hex digits`;
+    return isRepository(match[1]) && match[1].includes("/") ? undefined
+        : `has "${match[1]}" before its tag, which is not an image repository with its registry (such as docker.io/library/postgres)`;
+};
+
 /** A registry host, optionally with a port, e.g. docker.io or localhost:5001. */
 export const registryServer: Rule = (v) =>
     new RegExp(`^${DOMAIN}$`).test(v) ? undefined : "is not a registry host name such as docker.io or localhost:5001";

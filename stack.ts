@@ -133,6 +133,7 @@ export function deployDagster(settings: Settings, observed: ObservedObject[] = [
     const broker = new RabbitMqBroker("rabbitmq", {
         namespace, name: BROKER_NAME, username: RABBITMQ_USER, nodeHostnames: settings.nodeHostnames,
         credentialsSecretName: credentials.rabbitmqSecretName, claimName: dataVolumes.rabbitmqClaimName,
+        image: settings.images.rabbitmq,
     });
 
     // 6. The run history's database, its scheduled backups, and the migration of its schema to
@@ -140,19 +141,21 @@ export function deployDagster(settings: Settings, observed: ObservedObject[] = [
     const postgresql = new PostgreSqlServer("postgresql", {
         namespace, name: POSTGRESQL_NAME, user: POSTGRESQL_USER, database: POSTGRESQL_DATABASE,
         credentialsSecretName: credentials.postgresqlSecretName, claimName: dataVolumes.postgresqlClaimName,
-        nodeHostnames: settings.nodeHostnames,
+        nodeHostnames: settings.nodeHostnames, image: settings.images.postgresql,
     });
     const backupTarget = {
         script: BACKUP_SCRIPT, host: postgresql.serviceName, user: POSTGRESQL_USER, database: POSTGRESQL_DATABASE,
         credentialsSecretName: credentials.postgresqlSecretName, ioClaimName: ioVolume.claimName,
         ioMountPath: settings.ioVolume.mountPath, nodeHostnames: settings.nodeHostnames,
+        image: settings.images.postgresql,
     };
     new DatabaseBackups("database-backups", {
         namespace, name: `${POSTGRESQL_NAME}-backup`, target: backupTarget, ...settings.backups,
     });
     // Waits for the database to be ready (the StatefulSet's readiness), and for its Job to finish.
     const migration = new InstanceMigration("instance-migration", {
-        namespace, dagsterVersion: settings.dagsterVersion, target: backupTarget,
+        namespace, dagsterVersion: settings.dagsterVersion, dagsterDigest: settings.images.dagsterDigest,
+        target: backupTarget,
         instanceConfigMapName: `${RELEASE_NAME}-storage-instance`, waitFor: [postgresql.statefulSet],
     });
 
@@ -161,6 +164,7 @@ export function deployDagster(settings: Settings, observed: ObservedObject[] = [
         namespace, name: `${RELEASE_NAME}-compute-log-pruning`, ioClaimName: ioVolume.claimName,
         ioMountPath: settings.ioVolume.mountPath, logDir: computeLogsDir(settings.ioVolume.mountPath),
         keepDays: settings.computeLogRetentionDays, nodeHostnames: settings.nodeHostnames,
+        image: settings.images.busybox,
     });
 
     // 8. Dagster itself, told where everything above is by name only.
@@ -188,6 +192,7 @@ export function deployDagster(settings: Settings, observed: ObservedObject[] = [
             imagePullSecretNames: pullSecret ? [pullSecret.name] : [],
             postgresql: { secretName: credentials.postgresqlSecretName, host: postgresql.serviceName },
             celeryConfigSecretName: credentials.celeryConfigSecretName,
+            images: settings.images,
         }),
         // The migration first: no pod of a new version starts on a schema it has not migrated.
         dependsOn: [ioVolume, envSecrets, credentials, broker, migration, ...(pullSecret ? [pullSecret] : [])],

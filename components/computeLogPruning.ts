@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as images from "./images";
 import * as resources from "./resources";
 import { pinnedCronJob } from "./pinnedCronJob";
 
@@ -28,6 +27,8 @@ export interface ComputeLogPruningArgs {
     logDir: string;
     keepDays: number;
     nodeHostnames: readonly string[];
+    /** busybox, by tag or pinned by digest (the `images` setting). */
+    image: string;
 }
 
 /** Keeps the compute logs on the IO volume from growing for ever: older than keepDays, deleted. */
@@ -40,7 +41,7 @@ export class ComputeLogPruning extends pulumi.ComponentResource {
             namespace: args.namespace, name: args.name, app: "compute-log-pruning", schedule: PRUNE_SCHEDULE,
             container: {
                 name: "prune",
-                image: images.BUSYBOX_IMAGE,
+                image: args.image,
                 command: ["sh", "-c", PRUNE_SCRIPT],
                 env: [
                     { name: "LOG_ROOT", value: args.ioMountPath },

@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { pinnedCronJob } from "./pinnedCronJob";
-import * as images from "./images";
 import * as resources from "./resources";
 
 /** Where on the IO volume backups go: the NFS share, beside (not inside) any run's outputs. */
@@ -22,6 +21,8 @@ export interface BackupTarget {
     ioClaimName: pulumi.Input<string>;
     ioMountPath: string;
     nodeHostnames: readonly string[];
+    /** The PostgreSQL image, by tag or pinned by digest (the `images` setting). */
+    image: string;
 }
 
 /**
@@ -33,7 +34,7 @@ export function backupContainer(t: BackupTarget, backupName: string, keep: numbe
     schemaInName = false): k8s.types.input.core.v1.Container {
     return {
         name: "backup",
-        image: images.POSTGRESQL_SERVER,
+        image: t.image,
         command: ["sh", "-c", t.script],
         env: [
             { name: "PGHOST", value: t.host },

@@ -20,18 +20,50 @@ export const BUSYBOX_IMAGE = "docker.io/library/busybox:1.36.1";
  */
 export const CHART_WAIT_IMAGE = "registry.k8s.io/e2e-test-images/glibc-dns-testing:2.0.0";
 
-/** `repository:tag` as the chart's image objects take it. */
+/**
+ * `repository:tag[@sha256:…]` as the chart's image objects take it. A digest rides on the tag:
+ * every chart template prints `repository:tag`, and `repository:tag@sha256:…` pulls by digest.
+ */
 export function chartImage(reference: string) {
-    const at = reference.lastIndexOf(":");
-    return { repository: reference.slice(0, at), tag: reference.slice(at + 1), pullPolicy };
+    const [name, digest] = reference.split("@");
+    const at = name.lastIndexOf(":");
+    return { repository: name.slice(0, at), tag: name.slice(at + 1) + (digest ? `@${digest}` : ""), pullPolicy };
+}
+
+/** The chart's `postgresql.image`, whose registry is a field of its own. */
+export function chartRegistryImage(reference: string) {
+    const { repository, tag } = chartImage(reference);
+    const slash = repository.indexOf("/");
+    return { registry: repository.slice(0, slash), repository: repository.slice(slash + 1), tag, pullPolicy };
 }
 
 /** The official PostgreSQL image: one version for the server, its backups and the chart's checks. */
-const POSTGRESQL_TAG = "17.6";
-/** The database server, its backup CronJob and the backup before each migration (components/postgresql.ts). */
-export const POSTGRESQL_SERVER = `docker.io/library/postgres:${POSTGRESQL_TAG}`;
-/** The chart's `pg_isready` init containers, in the chart's image format. */
-export const POSTGRESQL = { registry: "docker.io", repository: "library/postgres", tag: POSTGRESQL_TAG, pullPolicy };
+export const POSTGRESQL_SERVER = "docker.io/library/postgres:17.6";
 
 /** The Celery broker. */
 export const RABBITMQ = "docker.io/library/rabbitmq:3.13.7";
+
+/**
+ * The third-party images the stack runs, by tag unless the `images` setting pins one by digest
+ * (`repository:tag@sha256:…`), so what runs cannot change under the same tag.
+ */
+export interface ThirdPartyImages {
+    /** The database, its backups, the migration's backup and the chart's `pg_isready` checks. */
+    postgresql: string;
+    rabbitmq: string;
+    /** The log-pruning CronJob. */
+    busybox: string;
+    /** The chart's wait for each code server. */
+    chartWait: string;
+    /** The `sha256:` digest of the Dagster image at dagsterVersion, when pinned. */
+    dagsterDigest?: string;
+}
+
+export const DEFAULT_IMAGES: ThirdPartyImages = {
+    postgresql: POSTGRESQL_SERVER, rabbitmq: RABBITMQ, busybox: BUSYBOX_IMAGE, chartWait: CHART_WAIT_IMAGE,
+};
+
+/** The Dagster image at a version, by digest when one is given. */
+export function dagsterImage(version: string, digest?: string): string {
+    return `${DAGSTER_CELERY_K8S}:${version}${digest ? `@${digest}` : ""}`;
+}

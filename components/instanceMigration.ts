@@ -19,6 +19,8 @@ export function migrationJobName(dagsterVersion: string): string {
 export interface InstanceMigrationArgs {
     namespace: pulumi.Input<string>;
     dagsterVersion: string;
+    /** The Dagster image's digest at that version, when the `images` setting pins it. */
+    dagsterDigest?: string;
     /** The database, the share its backup goes to, and where the pods run. */
     target: BackupTarget;
     /** Name of the ConfigMap holding the storage-only dagster.yaml. */
@@ -69,7 +71,7 @@ export class InstanceMigration extends pulumi.ComponentResource {
                         containers: [{
                             name: "migrate",
                             securityContext: NO_PRIVILEGES,
-                            image: `${images.DAGSTER_CELERY_K8S}:${args.dagsterVersion}`,
+                            image: images.dagsterImage(args.dagsterVersion, args.dagsterDigest),
                             command: ["dagster", "instance", "migrate"],
                             resources: resources.MIGRATION,
                             env: [

@@ -1,6 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as images from "./images";
 import * as resources from "./resources";
 import { SERVER_USER } from "./podSecurity";
 import { singlePodServer } from "./singlePodServer";
@@ -22,6 +21,8 @@ export interface PostgreSqlServerArgs {
     /** The protected claim that holds the run history. */
     claimName: pulumi.Input<string>;
     nodeHostnames: readonly string[];
+    /** The image, by tag or pinned by digest (the `images` setting). */
+    image: string;
 }
 
 /**
@@ -48,7 +49,7 @@ export class PostgreSqlServer extends pulumi.ComponentResource {
             terminationGracePeriodSeconds: 60,
             container: {
                 name: POSTGRESQL_CONTAINER,
-                image: images.POSTGRESQL_SERVER,
+                image: args.image,
                 env: [
                     { name: "POSTGRES_USER", value: args.user },
                     { name: "POSTGRES_DB", value: args.database },

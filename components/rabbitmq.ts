@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ADVANCED_CONFIG_KEY, ADVANCED_CONFIG_PATH, advancedConfig, BrokerSettings, configHash } from "./brokerConfig";
-import * as images from "./images";
 import * as resources from "./resources";
 import { SERVER_USER } from "./podSecurity";
 import { singlePodServer } from "./singlePodServer";
@@ -21,6 +20,8 @@ export interface RabbitMqBrokerArgs {
     /** The protected claim the broker keeps its queues on. */
     claimName: pulumi.Input<string>;
     nodeHostnames: readonly string[];
+    /** The image, by tag or pinned by digest (the `images` setting). */
+    image: string;
     /** The broker's settings (components/brokerConfig.ts); by default no consumer timeout. */
     config?: BrokerSettings;
 }
@@ -58,7 +59,7 @@ export class RabbitMqBroker extends pulumi.ComponentResource {
             podAnnotations: { [CONFIG_HASH_ANNOTATION]: configHash(config) },
             container: {
                 name: "rabbitmq",
-                image: images.RABBITMQ,
+                image: args.image,
                 env: [
                     // Applied when the data directory is first created.
                     { name: "RABBITMQ_DEFAULT_USER", value: args.username },

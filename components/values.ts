@@ -64,11 +64,15 @@ export interface ReleaseValuesArgs {
     /** The program's PostgreSQL: its Service, and the Secret with its password. */
     postgresql: { secretName: string; host: string };
     celeryConfigSecretName: string;
+    /** By tag, or pinned by digest (the `images` setting). */
+    images: images.ThirdPartyImages;
 }
 
 export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown> {
     const placement = podPlacement(a.nodeHostnames);
-    const dagsterImage = { repository: images.DAGSTER_CELERY_K8S, tag: a.dagsterVersion, pullPolicy: "IfNotPresent" };
+    // Pinned, the chart prints `repository@digest` for the webserver, daemon and workers.
+    const dagsterImage = { repository: images.DAGSTER_CELERY_K8S, tag: a.dagsterVersion, pullPolicy: "IfNotPresent",
+        ...(a.images.dagsterDigest ? { digest: a.images.dagsterDigest } : {}) };
     const envSecrets = a.envSecretNames.map((name) => ({ name }));
     const imagePullSecrets = a.imagePullSecretNames.map((name) => ({ name }));
     const volumes = [{ name: IO_VOLUME, persistentVolumeClaim: { claimName: a.ioVolume.claimName } }];
@@ -89,7 +93,7 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
         generateCeleryConfigSecret: false,
         telemetry: { enabled: false },
         imagePullSecrets,
-        busybox: { image: images.chartImage(images.CHART_WAIT_IMAGE) },
+        busybox: { image: images.chartImage(a.images.chartWait) },
         // Both mount the IO volume: the webserver reads the compute logs that run and step pods
         // write there.
         dagsterWebserver: { image: dagsterImage, volumes, volumeMounts, resources: resources.WEBSERVER, ...placement },
@@ -158,7 +162,7 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
         // its address and credentials, and the image for its `pg_isready` init containers.
         postgresql: {
             enabled: false,
-            image: images.POSTGRESQL,
+            image: images.chartRegistryImage(a.images.postgresql),
             postgresqlHost: a.postgresql.host,
             postgresqlUsername: POSTGRESQL_USER,
             postgresqlDatabase: POSTGRESQL_DATABASE,

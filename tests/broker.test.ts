@@ -2,6 +2,7 @@
 // when it changes. tests/broker runs a real RabbitMQ and Celery worker with the same file.
 import * as assert from "assert";
 import { ADVANCED_CONFIG_PATH, advancedConfig, BrokerSettings, configHash } from "../components/brokerConfig";
+import { DEFAULT_IMAGES } from "../components/images";
 import { CONFIG_HASH_ANNOTATION, RabbitMqBroker } from "../components/rabbitmq";
 import { one, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
 import { KDE04_SECRETS } from "./fixtures";
@@ -17,7 +18,7 @@ function brokerWith(config?: BrokerSettings): Promise<Run> {
             new RabbitMqBroker("rabbitmq", {
                 namespace: NAMESPACE, name: "dagster-rabbitmq", username: "dagster", config,
                 credentialsSecretName: "dagster-rabbitmq-credentials", claimName: "dagster-rabbitmq-data",
-                nodeHostnames: ["kde04.idies.jhu.edu"],
+                nodeHostnames: ["kde04.idies.jhu.edu"], image: DEFAULT_IMAGES.rabbitmq,
             });
             return undefined;
         },

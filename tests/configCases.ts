@@ -153,6 +153,17 @@ export const BAD_INPUTS: BadInput[] = [
         key: "rabbitmqVolume.storageClass", says: "not a valid Kubernetes object name" },
     { what: "a misspelt setting", overrides: { nodeHostnames: { value: "kde04.idies.jhu.edu" } },
         key: "nodeHostnames", says: "not a setting of this program" },
+    { what: "a third-party image by tag only in images", overrides: { images: { value: { postgresql: "docker.io/library/postgres:17.6" } } },
+        key: "images.postgresql", says: "is not an image pinned by digest" },
+    { what: "a short digest in images", overrides: { images: { value: { rabbitmq: "docker.io/library/rabbitmq:3.13.7@sha256:abc" } } },
+        key: "images.rabbitmq", says: "a pinned image ends in @sha256: and 64 lower-case hex digits" },
+    { what: "an image without its registry in images", overrides: { images: { value: { busybox: `busybox:1.36.1@sha256:${"b".repeat(64)}` } } },
+        key: "images.busybox", says: "not an image repository with its registry" },
+    { what: "a Dagster image of another version in images", overrides: { images: { value: {
+        dagster: `docker.io/dagster/dagster-celery-k8s:1.13.26@sha256:${"d".repeat(64)}` } } },
+    key: "images.dagster", says: "is not docker.io/dagster/dagster-celery-k8s:1.13.27 pinned" },
+    { what: "an unknown image in images", overrides: { images: { value: { redis: `docker.io/library/redis:7@sha256:${"e".repeat(64)}` } } },
+        key: "images.redis", says: "is not a known field" },
 ];
 
 /** The kde04 secrets plus one case's overrides. */

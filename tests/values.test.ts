@@ -3,6 +3,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { dagsterK8sJobConfig, podPlacement } from "../components/placement";
+import { DEFAULT_IMAGES } from "../components/images";
 import { buildReleaseValues, ReleaseValuesArgs } from "../components/values";
 
 const args = (patch: Partial<ReleaseValuesArgs> = {}): ReleaseValuesArgs => ({
@@ -22,6 +23,7 @@ const args = (patch: Partial<ReleaseValuesArgs> = {}): ReleaseValuesArgs => ({
     imagePullSecretNames: [],
     postgresql: { secretName: "pg-secret", host: "pg-service" },
     celeryConfigSecretName: "celery-secret",
+    images: DEFAULT_IMAGES,
     ...patch,
 });
 

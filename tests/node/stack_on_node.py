@@ -10,6 +10,9 @@ three differences, each a setting or a stated transform:
   `runPodResources`/`stepPodResources` settings, so the stack and a run fit the node's 2 CPUs
   (kde04 has more). Limits, memory and everything else are as the program sends them.
 
+Every third-party image is pinned by its stand-in's own digest through the `images` setting, as
+an operator pins the real ones (README, "Pinning images by digest").
+
 Secrets carry the mocks' generated test values (`--secret-values`), so pods really log in.
 """
 from __future__ import annotations
@@ -56,6 +59,21 @@ def user_code_image() -> str:
     return f"{built['reference'].rsplit(':', 1)[0]}@{built['digest']}"
 
 
+# The `images` setting's keys, and the stand-in archive (test-images/build.sh) each one names.
+PINNED = {"postgresql": "postgres-", "rabbitmq": "rabbitmq-", "busybox": "busybox-", "chartWait": "glibc-dns-testing-",
+          "dagster": "dagster"}
+
+
+def pinned_images() -> dict:
+    """`repository:tag@sha256:…` of each stand-in, by the digest it was built with."""
+    built = references()
+    pins = {}
+    for key, name in PINNED.items():
+        [image] = [i for n, i in built.items() if n == name or (name.endswith("-") and n.startswith(name))]
+        pins[key] = f"{image['reference']}@{image['digest']}"
+    return pins
+
+
 def settings(io_dir: Path) -> dict:
     """The settings the node needs besides kde04's own (see the module's docstring)."""
     return {
@@ -65,6 +83,7 @@ def settings(io_dir: Path) -> dict:
                                      "image": user_code_image()}]},
         "runPodResources": {"value": SMALL_POD},
         "stepPodResources": {"value": SMALL_POD},
+        "images": {"value": pinned_images()},
     }
 
 
