@@ -262,7 +262,7 @@ class Reader extends ConfigReader {
             `pulumi config set --path 'images.postgresql' '${DEFAULT_IMAGES.postgresql}@sha256:<digest>'`);
         if (!o) return undefined;
         const fix = (key: string, tagged: string) =>
-            `pulumi config set --path 'images.${key}' '${tagged}@sha256:<digest>'  (README, "Pinning images by digest")`;
+            `pulumi config set --path 'images.${key}' '${tagged}@sha256:<digest>'`;
         const pinned = (key: string, tagged: string): string | undefined => o[key] === undefined || o[key] === null
             ? tagged : this.check(`images.${key}`, String(o[key]), rules.pinnedImage, fix(key, tagged));
         const dagsterTagged = dagsterImage(dagsterVersion ?? "<dagsterVersion>");
