@@ -172,8 +172,16 @@ def _empty_queue(server) -> None:
 
 
 def _messages_waiting(server) -> int:
+    """Messages ready in the queue once no worker consumes it: the broker requeues what a worker
+    held only when it has seen that worker's connection close, which takes a moment under load."""
+    deadline = time.monotonic() + 60
     with _broker_connection(server) as connection:
-        return connection.channel().queue_declare(tasks.QUEUE, passive=True).message_count
+        channel = connection.channel()
+        while True:
+            declared = channel.queue_declare(tasks.QUEUE, passive=True)
+            if declared.consumer_count == 0 or time.monotonic() > deadline:
+                return declared.message_count
+            time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
