@@ -16,8 +16,6 @@ here = Path(__file__).resolve().parent
 sys.path[:0] = [str(here.parent / "harness"), str(here.parent / "cluster"),
                 str(here.parents[1] / "code-locations" / "imqcam" / "tests"), str(here)]
 
-import chart_stand_in  # noqa: E402
-import program  # noqa: E402
 import real_node  # noqa: E402
 import stack_on_node  # noqa: E402
 import test_runs  # noqa: E402
@@ -58,12 +56,7 @@ def one_round() -> dict:
         bare = statistics.median(bare_pod_start(node) for _ in range(3))
         began = time.monotonic()
         kde04 = stack_on_node.deploy(node)
-        objs = stack_on_node.fit_requests(chart_stand_in.render(kde04.values, kde04.namespace))
-        program.apply(node, objs)
-        for patch in kde04.patches:
-            program.apply_patch(node, patch)
-        for deployment in (test_runs.CODE_SERVER, test_runs.WORKERS, test_runs.DAEMON):
-            stack_on_node.wait_ready(node, kde04.namespace, f"deployment/{deployment}", timeout=400)
+        stack_on_node.apply_release(node, kde04.values, kde04.namespace, kde04.patches)
         stack = time.monotonic() - began
         runs = {job: run_seconds(kde04, job) for job in ("example_job", "pod_per_op_celery_job")}
         return {"bare_pod_seconds": bare, "stack_ready": stack / bare,

@@ -23,6 +23,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import chart_stand_in
 import program
 import real_node
 
@@ -111,22 +112,32 @@ def fit_requests(objs: list) -> list:
     return objs
 
 
-def provide_storage(node: real_node.RealNode, objs: list) -> None:
-    """kde04's no-provisioner class, and one local volume on the node for each claim of that class."""
-    disks = node.root / "disks"
+def local_volumes(node: real_node.RealNode, claims: list) -> list:
+    """kde04's no-provisioner class and, per (claim name, size), one local volume on a folder of the
+    node, as its administrators make them."""
     items = [{"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": STORAGE_CLASS},
               "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer",
               "reclaimPolicy": "Retain"}]
-    for claim in objs:
-        if claim["kind"] == "PersistentVolumeClaim" and claim["spec"].get("storageClassName") == STORAGE_CLASS:
-            name = f"{STORAGE_CLASS}-{claim['metadata']['name']}"
-            (disks / name).mkdir(parents=True)
-            items.append({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name}, "spec": {
-                "capacity": claim["spec"]["resources"]["requests"], "accessModes": ["ReadWriteOnce"],
-                "persistentVolumeReclaimPolicy": "Retain", "storageClassName": STORAGE_CLASS,
-                "local": {"path": str(disks / name)},
-                "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-                    {"key": "kubernetes.io/hostname", "operator": "In", "values": [node.node_name]}]}]}}}})
+    for claim, size in claims:
+        name = f"{STORAGE_CLASS}-{claim}"
+        (node.root / "disks" / name).mkdir(parents=True)
+        items.append({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name}, "spec": {
+            "capacity": {"storage": size}, "accessModes": ["ReadWriteOnce"], "persistentVolumeReclaimPolicy": "Retain",
+            "storageClassName": STORAGE_CLASS, "local": {"path": str(node.root / "disks" / name)},
+            "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                {"key": "kubernetes.io/hostname", "operator": "In", "values": [node.node_name]}]}]}}}})
+    return items
+
+
+def claims_of_the_class(objs: list) -> list:
+    """(name, size) of each claim of the program's objects on kde04's class without a provisioner."""
+    return [(o["metadata"]["name"], o["spec"]["resources"]["requests"]["storage"]) for o in objs
+            if o["kind"] == "PersistentVolumeClaim" and o["spec"].get("storageClassName") == STORAGE_CLASS]
+
+
+def provide_storage(node: real_node.RealNode, objs: list) -> None:
+    """kde04's no-provisioner class, and one local volume on the node for each claim of that class."""
+    items = local_volumes(node, claims_of_the_class(objs))
     node.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
 
 
@@ -170,20 +181,42 @@ def wait_job(node: real_node.RealNode, namespace: str, name: str, timeout: int =
     return node.wait_for(f"Job {name} to complete", finished, timeout=timeout, interval=1)
 
 
+def apply_program(node: real_node.RealNode, objs: list, timeout: int = 300) -> None:
+    """The program's objects in the engine's order: the migration Job only once the database and
+    the broker are ready (it waits for the StatefulSet), everything else at once."""
+    namespace = next(o for o in objs if o["kind"] == "Namespace")["metadata"]["name"]
+    migration = next(o for o in objs if o["kind"] == "Job")
+    program.apply(node, [o for o in objs if o is not migration])
+    for server in ("dagster-postgresql", "dagster-rabbitmq"):
+        wait_ready(node, namespace, f"statefulset/{server}", timeout=timeout)
+    program.apply(node, [migration])
+    wait_job(node, namespace, migration["metadata"]["name"], timeout=timeout)
+
+
+def apply_release(node: real_node.RealNode, values: dict, namespace: str, patches: list) -> list:
+    """What the chart renders from the Release values (chart_stand_in.py), then the program's
+    patches of it, as the program applies them; returns once every Deployment is ready."""
+    objs = fit_requests(chart_stand_in.render(values, namespace))
+    program.apply(node, objs)
+    for patch in patches:  # after the release, as the program patches it
+        program.apply_patch(node, patch)
+    for o in objs:
+        if o["kind"] == "Deployment":
+            wait_ready(node, namespace, f"deployment/{o['metadata']['name']}", timeout=400)
+    # The patch rolls the workers once; the first ones, under the chart's template, still consume
+    # from the broker until they are killed, and would take a step with them (README, "What a
+    # change restarts": roll them when no run is in progress). So: only once they are gone.
+    node.wait_for("the pods the patch replaced to go", lambda: not [
+        p for p in node.get("pods", "-n", namespace)["items"] if p["metadata"].get("deletionTimestamp")],
+        timeout=180, interval=2)
+    return objs
+
+
 def deploy(node: real_node.RealNode) -> Deployed:
     io_dir = node.root / "io"
     io_dir.mkdir()
     result = evaluation(settings(io_dir))
     objs = fit_requests(result["objects"])
     provide_storage(node, objs)
-    # In the engine's order: the migration Job only once the database is ready (it waits for the
-    # StatefulSet), everything else at once.
-    migration = next(o for o in objs if o["kind"] == "Job")
-    program.apply(node, [o for o in objs if o is not migration])
-    deployed = Deployed(node=node, objects=objs, values=result["releaseValues"], io_dir=io_dir,
-                        patches=result["patches"])
-    for server in ("dagster-postgresql", "dagster-rabbitmq"):
-        wait_ready(node, NAMESPACE, f"statefulset/{server}")
-    program.apply(node, [migration])
-    wait_job(node, NAMESPACE, migration["metadata"]["name"])
-    return deployed
+    apply_program(node, objs)
+    return Deployed(node=node, objects=objs, values=result["releaseValues"], io_dir=io_dir, patches=result["patches"])

@@ -26,13 +26,7 @@ DAEMON = "dagster-daemon"
 
 @pytest.fixture(scope="module")
 def dagster(kde04):
-    objs = stack_on_node.fit_requests(chart_stand_in.render(kde04.values, kde04.namespace))
-    program.apply(kde04.node, objs)
-    for patch in kde04.patches:  # after the release, as the program patches it
-        program.apply_patch(kde04.node, patch)
-    for deployment in (CODE_SERVER, WORKERS, DAEMON):
-        stack_on_node.wait_ready(kde04.node, kde04.namespace, f"deployment/{deployment}", timeout=400)
-    return objs
+    return stack_on_node.apply_release(kde04.node, kde04.values, kde04.namespace, kde04.patches)
 
 
 def dagster_pod(kde04, name: str, script: str, timeout: int = 300) -> tuple[str, str]:

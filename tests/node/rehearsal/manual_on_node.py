@@ -149,23 +149,6 @@ def io_volume(path: Path) -> dict:
     return volume
 
 
-def local_volumes(node: real_node.RealNode, claims: list) -> list:
-    """kde04's class without a provisioner and one local volume on the node per claim, as its
-    administrators make them; [(claim name, size)]."""
-    items = [{"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": OLD_CLASS},
-              "provisioner": "kubernetes.io/no-provisioner", "volumeBindingMode": "WaitForFirstConsumer",
-              "reclaimPolicy": "Retain"}]
-    for claim, size in claims:
-        name = f"{OLD_CLASS}-{claim}"
-        (node.root / "disks" / name).mkdir(parents=True, exist_ok=True)
-        items.append({"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": name}, "spec": {
-            "capacity": {"storage": size}, "accessModes": ["ReadWriteOnce"], "persistentVolumeReclaimPolicy": "Retain",
-            "storageClassName": OLD_CLASS, "local": {"path": str(node.root / "disks" / name)},
-            "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-                {"key": "kubernetes.io/hostname", "operator": "In", "values": [node.node_name]}]}]}}}})
-    return items
-
-
 def seed(node: real_node.RealNode, work: Path, postgresql_password: str, io_dir: Path) -> None:
     """Everything the manual procedure made, in its order; returns when every pod is Ready."""
     claims = {c["metadata"]["name"]: c for c in manual_deployment.fixture("pvcs.json")["items"]}
@@ -178,7 +161,7 @@ def seed(node: real_node.RealNode, work: Path, postgresql_password: str, io_dir:
     for s in secrets:
         s["metadata"].pop("annotations", None)
     # The old claims name their volumes (bound on kde04); here the controller binds them afresh.
-    for obj in local_volumes(node, old) + [namespace, io_volume(io_dir), claim, *secrets]:
+    for obj in stack_on_node.local_volumes(node, old) + [namespace, io_volume(io_dir), claim, *secrets]:
         node.kubectl("apply", "-f", "-", input=json.dumps(obj))  # client-side, as the manual steps did
     chart = work / "dagster"
     (chart / "templates").mkdir(parents=True)

@@ -30,7 +30,6 @@ sys.path[:0] = [str(here.parents[1] / "harness"), str(here.parents[1] / "cluster
 
 import yaml  # noqa: E402
 
-import chart_stand_in  # noqa: E402
 import program  # noqa: E402
 import real_node  # noqa: E402
 import stack_on_node  # noqa: E402
@@ -81,19 +80,8 @@ def up(argv: list) -> int:
     result = stack_on_node.evaluation({"envSecrets": {"value": copied, "secret": True}} if copied else {}, stack=stack)
     objs = stack_on_node.fit_requests(result["objects"])
     namespace = next(o for o in objs if o["kind"] == "Namespace")["metadata"]["name"]
-    migration = next(o for o in objs if o["kind"] == "Job")
-    program.apply(node, [o for o in objs if o is not migration])
-    for server in ("dagster-postgresql", "dagster-rabbitmq"):
-        stack_on_node.wait_ready(node, namespace, f"statefulset/{server}", timeout=400)
-    program.apply(node, [migration])
-    stack_on_node.wait_job(node, namespace, migration["metadata"]["name"], timeout=400)
-    release = stack_on_node.fit_requests(chart_stand_in.render(result["releaseValues"], namespace))
-    program.apply(node, release)
-    for patch in result["patches"]:
-        program.apply_patch(node, patch)
-    for o in release:
-        if o["kind"] == "Deployment":
-            stack_on_node.wait_ready(node, namespace, f"deployment/{o['metadata']['name']}", timeout=400)
+    stack_on_node.apply_program(node, objs, timeout=400)
+    release = stack_on_node.apply_release(node, result["releaseValues"], namespace, result["patches"])
     print(f"Update succeeded: {len(objs)} objects and the release's {len(release)}")
     return 0
 

@@ -124,12 +124,10 @@ def takeover(node, env: dict, *args: str, kill_after_one_step: bool = False) -> 
 def test_the_dry_run_finds_nothing_in_the_way(rehearsal):
     node, env, _ = rehearsal
     # What the dry run asks for: volumes of kde04's class for the program's claims (README).
-    claims = [(o["metadata"]["name"], o["spec"]["resources"]["requests"]["storage"])
-              for o in stack_on_node.evaluation({}, stack=STACK)["objects"]
-              if o["kind"] == "PersistentVolumeClaim" and o["spec"].get("storageClassName") == manual_on_node.OLD_CLASS]
+    claims = stack_on_node.claims_of_the_class(stack_on_node.evaluation({}, stack=STACK)["objects"])
     assert len(claims) == 2, claims
     node.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List",
-                                                        "items": manual_on_node.local_volumes(node, claims)[1:]}))
+                                                        "items": stack_on_node.local_volumes(node, claims)[1:]}))
     code, out = takeover(node, env, "--dry-run")
     assert code == 0, out
     assert "old run history: 3 runs (FAILURE: 1, SUCCESS: 2)" in out, out
