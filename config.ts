@@ -7,7 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { LocalChart, readLocalChart } from "./chart";
 import { DEFAULT_IMAGES, dagsterImage, ThirdPartyImages } from "./components/images";
+import { NetworkAccessSettings } from "./components/networkAccess";
 import { ConfigReader, Json, Problem } from "./configReader";
+import { NetworkSettingsReader } from "./networkSettings";
 import * as rules from "./rules";
 
 export { Problem };
@@ -98,6 +100,8 @@ export interface Settings {
     stepPodResources: ComputeResources;
     /** Third-party images, each by tag or pinned by digest. */
     images: ThirdPartyImages;
+    /** What the NetworkPolicies let out of the namespace: the API server, and user code's peers. */
+    network: NetworkAccessSettings;
 }
 
 export const DEFAULT_IO_SIZE = "5Gi";
@@ -120,6 +124,7 @@ const KEYS = [
     "registry", "registryPassword", "celeryWorkerReplicas", "finishedJobTtlSeconds",
     "postgresqlVolume", "rabbitmqVolume", "backups", "computeLogRetentionDays",
     "maxConcurrentRuns", "stepsPerCeleryWorker", "runPodResources", "stepPodResources", "dagsterChart", "images",
+    "network",
 ] as const;
 
 /** Bad configuration; raised before any resource is registered. */
@@ -241,6 +246,9 @@ export function parseSettings(
     const runPodResources = p.resources("runPodResources", DEFAULT_RUN_POD_RESOURCES);
     const stepPodResources = p.resources("stepPodResources", DEFAULT_STEP_POD_RESOURCES);
     const images = p.images(dagsterVersion);
+    const networkReader = new NetworkSettingsReader(raw);
+    const network = networkReader.network();
+    p.problems.push(...networkReader.problems);
 
     if (p.problems.length > 0) throw new ConfigError(p.problems);
     return {
@@ -250,6 +258,7 @@ export function parseSettings(
         rabbitmqVolume: rabbitmqVolume!, backups: backups!, computeLogRetentionDays: computeLogRetentionDays!,
         maxConcurrentRuns: maxConcurrentRuns!, stepsPerCeleryWorker: stepsPerCeleryWorker!,
         runPodResources: runPodResources!, stepPodResources: stepPodResources!, images: images!,
+        network: network!,
     };
 }
 

@@ -3,6 +3,7 @@
 // Kubernetes' own rules are quoted from k8s.io/apimachinery validation; the image grammar
 // is the one of distribution/reference.
 import { CronExpressionParser } from "cron-parser";
+import { BlockList, isIP } from "net";
 import * as path from "path";
 import * as semver from "semver";
 
@@ -196,4 +197,35 @@ export const memoryQuantity: Rule = (v) => {
 export function parseBytes(v: string): number {
     const m = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/.exec(v)!;
     return Number(m[1]) * BYTE_UNITS[m[3] ?? ""];
+}
+
+/** An IPv4 or IPv6 block in CIDR notation (an IPv4 one written from its first address), e.g. 10.0.0.0/8. */
+export const cidr: Rule = (v) => {
+    const [address, prefix, ...rest] = v.split("/");
+    const family = isIP(address ?? "");
+    const bits = family === 4 ? 32 : 128;
+    if (!family || rest.length || !/^[0-9]{1,3}$/.test(prefix ?? "") || Number(prefix) > bits) {
+        return "is not an address block in CIDR notation, such as 10.0.0.0/8 or 192.168.1.20/32";
+    }
+    if (family === 4) {
+        const value = address.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+        const hostBits = 2 ** (32 - Number(prefix));
+        if (value % hostBits !== 0) {
+            const network = value - (value % hostBits);
+            const dotted = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join(".");
+            return `is not the block's first address (did you mean ${dotted}/${prefix}?)`;
+        }
+    }
+    return undefined;
+};
+
+/** Whether block `inner` lies inside block `outer`, both valid by `cidr`. */
+export function cidrWithin(inner: string, outer: string): boolean {
+    const [a, p] = inner.split("/");
+    const [oa, op] = outer.split("/");
+    const family = isIP(oa) === 4 ? "ipv4" : "ipv6";
+    if (isIP(a) !== isIP(oa) || Number(p) <= Number(op)) return false;
+    const list = new BlockList();
+    list.addSubnet(oa, Number(op), family);
+    return list.check(a, family);
 }

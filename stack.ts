@@ -17,6 +17,8 @@ import { EnvSecrets } from "./components/envSecrets";
 import { ImagePullSecret } from "./components/imagePullSecret";
 import { InstanceMigration } from "./components/instanceMigration";
 import { IoVolume } from "./components/ioVolume";
+import { podRoles, ProgramPodNames } from "./components/networkAccess";
+import { NetworkIsolation } from "./components/networkIsolation";
 import { POD_SECURITY_LABELS } from "./components/podSecurity";
 import { PostgreSqlServer } from "./components/postgresql";
 import { RabbitMqBroker } from "./components/rabbitmq";
@@ -80,6 +82,14 @@ export function clusterNeeds(settings: Settings): ClusterNeeds {
     };
 }
 
+/** The names of the program's own pods' objects, which NetworkPolicies select them by. */
+export function stackPodNames(): ProgramPodNames {
+    return {
+        postgresql: POSTGRESQL_NAME, rabbitmq: BROKER_NAME,
+        databaseBackups: `${POSTGRESQL_NAME}-backup`, computeLogPruning: `${RELEASE_NAME}-compute-log-pruning`,
+    };
+}
+
 /** `imqcam-dagster/kde04`: marks the objects this stack created, for clusterOwnership.ts. */
 export function stackOwner(): string {
     return `${pulumi.getProject()}/${pulumi.getStack()}`;
@@ -105,6 +115,12 @@ export function deployDagster(settings: Settings, observed: ObservedObject[] = [
     new k8s.core.v1.LimitRange("namespace-defaults", {
         metadata: { name: "container-defaults", namespace },
         spec: { limits: [{ type: "Container", defaultRequest: NAMESPACE_DEFAULT.requests, default: NAMESPACE_DEFAULT.limits }] },
+    });
+
+    // Who may talk to whom: nothing from outside the namespace, inside it only what each pod uses.
+    const isolation = new NetworkIsolation("network-isolation", {
+        namespace, roles: podRoles(RELEASE_NAME, stackPodNames()), access: settings.network,
+        codeServerPorts: settings.codeLocations.map((location) => location.port),
     });
 
     // 3. Storage that outlives the release: the IO volume, the database's and the broker's data.
@@ -150,7 +166,7 @@ export function deployDagster(settings: Settings, observed: ObservedObject[] = [
         image: settings.images.postgresql,
     };
     new DatabaseBackups("database-backups", {
-        namespace, name: `${POSTGRESQL_NAME}-backup`, target: backupTarget, ...settings.backups,
+        namespace, name: stackPodNames().databaseBackups, target: backupTarget, ...settings.backups,
     });
     // Waits for the database to be ready (the StatefulSet's readiness), and for its Job to finish.
     const migration = new InstanceMigration("instance-migration", {
@@ -161,7 +177,7 @@ export function deployDagster(settings: Settings, observed: ObservedObject[] = [
 
     // 7. Every run's and step's stdout/stderr, kept on the IO volume for the webserver, pruned daily.
     new ComputeLogPruning("compute-log-pruning", {
-        namespace, name: `${RELEASE_NAME}-compute-log-pruning`, ioClaimName: ioVolume.claimName,
+        namespace, name: stackPodNames().computeLogPruning, ioClaimName: ioVolume.claimName,
         ioMountPath: settings.ioVolume.mountPath, logDir: computeLogsDir(settings.ioVolume.mountPath),
         keepDays: settings.computeLogRetentionDays, nodeHostnames: settings.nodeHostnames,
         image: settings.images.busybox,
@@ -195,7 +211,7 @@ export function deployDagster(settings: Settings, observed: ObservedObject[] = [
             images: settings.images,
         }),
         // The migration first: no pod of a new version starts on a schema it has not migrated.
-        dependsOn: [ioVolume, envSecrets, credentials, broker, migration, ...(pullSecret ? [pullSecret] : [])],
+        dependsOn: [isolation, ioVolume, envSecrets, credentials, broker, migration, ...(pullSecret ? [pullSecret] : [])],
     });
 
     // 9. Celery workers that, when a change restarts them, finish the steps they watch first.

@@ -213,6 +213,7 @@ export const T = {
     configMap: "kubernetes:core/v1:ConfigMap",
     job: "kubernetes:batch/v1:Job",
     cronJob: "kubernetes:batch/v1:CronJob",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     limitRange: "kubernetes:core/v1:LimitRange",
     release: "kubernetes:helm.sh/v3:Release",
     image: "docker:index/image:Image",

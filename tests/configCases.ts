@@ -20,6 +20,7 @@ const location = (patch: object) => ({
         }],
     },
 });
+const network = (value: object): Record<string, Override> => ({ network: { value } });
 const nfs = (patch: object) => ({
     ioVolume: { value: { nfs: { server: "sciserver-fs1", path: "/srv/vc_crypt/IMQCAM/dagster_filesystem_io" }, ...patch } },
 });
@@ -164,6 +165,22 @@ export const BAD_INPUTS: BadInput[] = [
     key: "images.dagster", says: "is not docker.io/dagster/dagster-celery-k8s:1.13.27 pinned" },
     { what: "an unknown image in images", overrides: { images: { value: { redis: `docker.io/library/redis:7@sha256:${"e".repeat(64)}` } } },
         key: "images.redis", says: "is not a known field" },
+    { what: "an API server address that is not a CIDR block", overrides: network({ apiServer: { cidrs: ["10.0.0.300/32"] } }),
+        key: "network.apiServer.cidrs[0]", says: "is not an address block in CIDR notation" },
+    { what: "an API server block not written from its first address", overrides: network({ apiServer: { cidrs: ["10.1.2.3/16"] } }),
+        key: "network.apiServer.cidrs[0]", says: "did you mean 10.1.0.0/16?" },
+    { what: "no API server address at all", overrides: network({ apiServer: { cidrs: [] } }),
+        key: "network.apiServer.cidrs", says: "could not launch runs" },
+    { what: "an API server port out of range", overrides: network({ apiServer: { ports: [70000] } }),
+        key: "network.apiServer.ports[0]", says: "is not a port number" },
+    { what: "a user-code peer with both a block and a namespace", overrides: network({ userCodeEgress: [{ cidr: "0.0.0.0/0", namespace: "kafka" }] }),
+        key: "network.userCodeEgress[0]", says: "either an address block (cidr) or a namespace" },
+    { what: "an exception outside its block", overrides: network({ userCodeEgress: [{ cidr: "10.0.0.0/8", except: ["192.168.0.0/16"] }] }),
+        key: "network.userCodeEgress[0].except[0]", says: "is not a smaller block inside 10.0.0.0/8" },
+    { what: "a user-code namespace that is not a Kubernetes name", overrides: network({ userCodeEgress: [{ namespace: "Kafka_Cluster" }] }),
+        key: "network.userCodeEgress[0].namespace", says: "not a valid Kubernetes name" },
+    { what: "an unknown field in network", overrides: network({ ingress: [] }),
+        key: "network.ingress", says: "is not a known field" },
 ];
 
 /** The kde04 secrets plus one case's overrides. */

@@ -46,14 +46,18 @@ describe("kde04 stack under mocks", () => {
             `${T.configMap} rabbitmq-config`,
             `${T.job} instance-migration`,
             `kubernetes:apps/v1:DeploymentPatch celery-worker-shutdown-dagster-celery-workers-dagster`,
+            ...["deny-all", "dns", "postgresql-clients", "rabbitmq-clients", "code-servers-clients",
+                "webserver-egress", "daemon-egress", "code-servers-egress", "celery-workers-egress", "run-pods-egress",
+                "step-pods-egress", "instance-migration-egress", "database-backups-egress"]
+                .map((policy) => `${T.networkPolicy} network-isolation-${policy}`),
         ].sort());
     });
 
     it("puts every namespaced object in the configured namespace", () => {
         assert.strictEqual((one(run, T.namespace).inputs.metadata as any).name, NAMESPACE);
         const namespaced = run.resources.filter((r) =>
-            [T.pvc, T.secret, T.service, T.statefulSet, T.configMap, T.job, T.cronJob].includes(r.type));
-        assert.strictEqual(namespaced.length, 17);
+            [T.pvc, T.secret, T.service, T.statefulSet, T.configMap, T.job, T.cronJob, T.networkPolicy].includes(r.type));
+        assert.strictEqual(namespaced.length, 30);
         for (const r of namespaced) assert.strictEqual((unwrap(r.inputs) as any).metadata.namespace, NAMESPACE, r.name);
         assert.strictEqual(one(run, T.release).inputs.namespace, NAMESPACE);
     });
