@@ -3,8 +3,10 @@
 # kube-controller-manager, kube-scheduler, kubectl, and the real node's kubelet and kube-proxy
 # (module k8s.io/kubernetes), etcd (go.etcd.io/etcd/server/v3), kwok (sigs.k8s.io/kwok), helm
 # (helm.sh/helm/v3) and CoreDNS (github.com/coredns/coredns, trimmed to the plugins a cluster DNS
-# needs). About 40 minutes cold on 2 cores; the binaries go to a cache outside the repository, keyed
-# by the versions in versions.env, and each is reused when present. Prints the folder that holds them.
+# needs), kube-router (github.com/cloudnativelabs/kube-router/v2, the node's NetworkPolicy enforcer)
+# and the tests' policy analyser (tests/harness/policy_analyser, on cyclonus). About 45 minutes cold
+# on 2 cores; the binaries go to a cache outside the repository, keyed by the versions in
+# versions.env, and each is reused when present. Prints the folder that holds them.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=versions.env
@@ -108,6 +110,27 @@ if missing coredns; then
   printf '\n\t"github.com/coredns/coredns/coremain"\n)\n\nfunc main() { coremain.Run() }\n' >>main.go
   go mod tidy
   build coredns .
+fi
+
+# stamped <binary> <key>: whether $bin/<binary> was built from <key> (a version, or a hash of sources).
+stamped() { [[ -s "$bin/$1" && "$(cat "$bin/.$1.key" 2>/dev/null)" == "$2" ]]; }
+stamp() { echo "$2" >"$bin/.$1.key"; }
+
+# The real node's NetworkPolicy enforcer: kube-router with only its firewall (iptables and ipset).
+# kube-network-policies needs the nftables `queue` expression, which this machine's kernel lacks.
+if ! stamped kube-router "$KUBE_ROUTER_VERSION"; then
+  echo "building kube-router ..." >&2
+  GOBIN="$work/gobin" go install -ldflags "-s -w" "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION"
+  mv "$work/gobin/kube-router" "$bin/kube-router"
+  stamp kube-router "$KUBE_ROUTER_VERSION"
+fi
+
+# The tests' policy analyser: cyclonus's matcher behind a JSON front (tests/harness/policy_analyser).
+analyser_src="$(dirname "$here")/tests/harness/policy_analyser"
+analyser_key="$(cat "$analyser_src"/go.mod "$analyser_src"/go.sum "$analyser_src"/*.go | sha256sum | cut -c1-16)"
+if ! stamped policy-analyser "$analyser_key"; then
+  (cd "$analyser_src" && build policy-analyser .)
+  stamp policy-analyser "$analyser_key"
 fi
 
 echo "$bin"

@@ -1,6 +1,6 @@
 """A real one-node Kubernetes for the tests: the control plane of kube_control_plane.py plus a real
 kubelet, kube-proxy (iptables), CoreDNS, containerd, runc and the bridge CNI, so pods run as real
-containers. Everything runs inside a network namespace made for the test, holding only `lo` (with
+containers, and kube-router's firewall, which enforces NetworkPolicy as kde04's network plugin must. Everything runs inside a network namespace made for the test, holding only `lo` (with
 the node's address) and the pods' bridge: no default route, no masquerading, no upstream resolver,
 so a pod reaches nothing outside it. The harness refuses to start when the namespace has a route
 out. Images are imported from OCI archives (test-images/build.sh); nothing is ever pulled.
@@ -305,14 +305,14 @@ def _refuse_routes_out(netns: str) -> None:
 
 
 def _checked_prerequisites(bin_dir: Path) -> None:
-    missing = [str(bin_dir / b) for b in ("kubelet", "kube-proxy", "coredns") if not (bin_dir / b).is_file()]
-    missing += [tool for tool in ("containerd", "ctr", "runc", "ip", "iptables", "nsenter") if not shutil.which(tool)]
+    missing = [str(bin_dir / b) for b in ("kubelet", "kube-proxy", "coredns", "kube-router") if not (bin_dir / b).is_file()]
+    missing += [tool for tool in ("containerd", "ctr", "runc", "ip", "iptables", "ipset", "nsenter") if not shutil.which(tool)]
     missing += [p for p in ("/usr/lib/cni/bridge", "/usr/lib/cni/host-local", "/usr/lib/cni/loopback")
                 if not os.path.exists(p)]
     if missing:
         raise RuntimeError("the real node needs " + ", ".join(missing) +
                            " (control-plane/build.sh; apt-get install containerd runc containernetworking-plugins "
-                           "iptables conntrack)")
+                           "iptables ipset conntrack)")
 
 
 def start(images: Optional[dict] = None, bin_dir: Optional[Path] = None) -> RealNode:
@@ -408,6 +408,7 @@ def start(images: Optional[dict] = None, bin_dir: Optional[Path] = None) -> Real
         node.wait_for("the controller manager (ServiceAccount default/default)",
                       lambda: node.kubectl("get", "serviceaccount", "default", "-n", "default", check=False).returncode == 0,
                       timeout=180)
+        _start_network_policies(node)
         node.kubectl("apply", "-f", "-", input=COREDNS_OBJECTS)
         node.wait_for("CoreDNS available", lambda: node.kubectl(
             "-n", "kube-system", "wait", "--for=condition=Available", "deploy/coredns", "--timeout=1s",
@@ -418,6 +419,20 @@ def start(images: Optional[dict] = None, bin_dir: Optional[Path] = None) -> Real
         raise
     node.started_seconds = time.monotonic() - began
     return node
+
+
+def _start_network_policies(node: RealNode) -> None:
+    """kube-router's firewall, and nothing else of it, enforcing NetworkPolicy for the node's pods with
+    iptables and ipsets in the node's namespace, as a network plugin that enforces them does on a
+    cluster. It reads the Node when it starts, so it starts once the kubelet has registered it."""
+    node._spawn("kube-router", [
+        str(node.bin / "kube-router"), f"--kubeconfig={node.kubeconfig}", f"--hostname-override={kcp.NODE_NAME}",
+        "--run-firewall=true", "--run-router=false", "--run-service-proxy=false", "--enable-cni=false",
+        f"--service-cluster-ip-range={kcp.SERVICE_RANGE}", "--health-port=20244", "--metrics-port=0",
+        "--iptables-sync-period=1m",
+    ])
+    node.wait_for("kube-router's NetworkPolicy chains", lambda: _run(
+        *node.wrap, "iptables", "-n", "-L", "KUBE-ROUTER-FORWARD", check=False).returncode == 0, timeout=120)
 
 
 def _refuse_routes_out_of_node(node: RealNode) -> None:

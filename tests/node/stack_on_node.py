@@ -17,6 +17,7 @@ Secrets carry the mocks' generated test values (`--secret-values`), so pods real
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import subprocess
@@ -85,6 +86,8 @@ def settings(io_dir: Path) -> dict:
         "runPodResources": {"value": SMALL_POD},
         "stepPodResources": {"value": SMALL_POD},
         "images": {"value": pinned_images()},
+        # The API server's one endpoint, as an operator narrows it (README, "Network isolation").
+        "network": {"value": {"apiServer": {"cidrs": [f"{real_node.NODE_IP}/32"], "ports": [real_node.API_PORT]}}},
     }
 
 
@@ -168,6 +171,22 @@ def run_to_end(node: real_node.RealNode, pod: dict, timeout: int = 300) -> tuple
         return phase if phase in ("Succeeded", "Failed") else None
     phase = node.wait_for(f"pod {name} to finish", finished, timeout=timeout, interval=1)
     return phase, node.kubectl("-n", namespace, "logs", name).stdout
+
+
+@contextlib.contextmanager
+def port_forward(node: real_node.RealNode, namespace: str, target: str, remote_port: int):
+    """`kubectl port-forward` as an operator runs it (inside the node's network namespace, where the
+    port opens); yields the local port."""
+    proc = subprocess.Popen([*node.wrap, str(node.bin / "kubectl"), "-n", namespace, "port-forward", target,
+                             f":{remote_port}"], env=node.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()  # Forwarding from 127.0.0.1:40123 -> 80
+        if not line.startswith("Forwarding from 127.0.0.1:"):
+            raise AssertionError(f"kubectl port-forward {target}: {line}{proc.stderr.read() if proc.poll() is not None else ''}")
+        yield int(line.split(":")[1].split()[0])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def wait_job(node: real_node.RealNode, namespace: str, name: str, timeout: int = 300) -> dict:

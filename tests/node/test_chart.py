@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -16,7 +17,6 @@ import chart_stand_in
 import program
 import stack_on_node
 from test_runs import DAEMON, LOCATION, RUN_CONFIG, RUN_STATUS
-from test_servers import dagster_image, run_pod
 
 CHART_ENV = "IMQCAM_DAGSTER_CHART"
 pytestmark = pytest.mark.skipif(
@@ -67,16 +67,19 @@ def chart(kde04):
 
 
 def launch_from_webserver(kde04, job: str) -> str:
+    """launchRun through the webserver's GraphQL API, as an operator reaches it: `kubectl port-forward`
+    (no pod may reach the webserver; README, "Network isolation")."""
     variables = {"params": {"selector": {"repositoryLocationName": LOCATION, "repositoryName": "__repository__",
                                          "jobName": job}, "runConfigData": RUN_CONFIG}}
-    script = ("python3 -c 'import json, sys, urllib.request; "
-              f"body = json.dumps({{\"query\": sys.argv[1], \"variables\": json.loads(sys.argv[2])}}).encode(); "
-              f"print(urllib.request.urlopen(urllib.request.Request(\"http://{WEBSERVER}/graphql\", body, "
-              "{\"Content-Type\": \"application/json\"}), timeout=60).read().decode())' \"$QUERY\" \"$VARIABLES\"")
-    phase, log = run_pod(kde04, "graphql-launch", dagster_image(kde04), script,
-                         env={"QUERY": LAUNCH, "VARIABLES": json.dumps(variables)})
-    assert phase == "Succeeded", log
-    result = json.loads(log.strip().splitlines()[-1])["data"]["launchRun"]
+    with stack_on_node.port_forward(kde04.node, kde04.namespace, f"service/{WEBSERVER}", 80) as port:
+        script = ("import json, sys, urllib.request; "
+                  "body = json.dumps({'query': sys.argv[1], 'variables': json.loads(sys.argv[2])}).encode(); "
+                  f"print(urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:{port}/graphql', body, "
+                  "{'Content-Type': 'application/json'}), timeout=60).read().decode())")
+        done = subprocess.run([*kde04.node.wrap, "python3", "-c", script, LAUNCH, json.dumps(variables)],
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])["data"]["launchRun"]
     assert result["__typename"] == "LaunchRunSuccess", result
     return result["run"]["runId"]
 

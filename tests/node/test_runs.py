@@ -12,6 +12,7 @@ import subprocess
 import pytest
 
 import chart_stand_in
+import pod_roles
 import program
 import stack_on_node
 from test_servers import run_pod
@@ -30,11 +31,13 @@ def dagster(kde04):
 
 
 def dagster_pod(kde04, name: str, script: str, timeout: int = 300) -> tuple[str, str]:
-    """A pod in the Dagster image with the daemon's instance, workspace and credentials."""
+    """A pod in the Dagster image with the daemon's instance, workspace and credentials, that connects
+    as the webserver does when it launches a run."""
     daemon = program.find(stack_on_node.fit_requests(chart_stand_in.daemon(kde04.values, kde04.namespace)),
                           "Deployment", DAEMON)["spec"]["template"]["spec"]
     container = {**daemon["containers"][0], "name": "main", "command": ["sh", "-c", script]}
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": kde04.namespace},
+    labels = pod_roles.stand_in_labels(kde04.objects, kde04.values, kde04.namespace, "webserver")
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": kde04.namespace, "labels": labels},
            "spec": {**{k: v for k, v in daemon.items() if k != "initContainers"}, "restartPolicy": "Never",
                     "containers": [container]}}
     return stack_on_node.run_to_end(kde04.node, pod, timeout)
@@ -42,7 +45,7 @@ def dagster_pod(kde04, name: str, script: str, timeout: int = 300) -> tuple[str,
 
 def test_the_code_server_answers_grpc_by_its_service_name(kde04, dagster):
     phase, log = run_pod(kde04, "grpc-check", stack_on_node.user_code_image(),
-                         f"dagster api grpc-health-check --host {LOCATION} --port 3030 && echo healthy")
+                         f"dagster api grpc-health-check --host {LOCATION} --port 3030 && echo healthy", role="webserver")
     assert phase == "Succeeded" and "healthy" in log, log
 
 

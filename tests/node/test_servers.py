@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import pod_roles
 import program
 import stack_on_node
 
@@ -22,9 +23,11 @@ def secret_value(kde04, name: str, key: str) -> str:
 
 
 def run_pod(kde04, name: str, image: str, script: str, env_from_secret: str | None = None,
-            env: dict | None = None, timeout: int = 180) -> tuple[str, str]:
-    """A one-shot pod of the namespace, pinned like the stack's; returns (phase, log)."""
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": kde04.namespace},
+            env: dict | None = None, timeout: int = 180, *, role: str) -> tuple[str, str]:
+    """A one-shot pod of the namespace, pinned like the stack's, that connects as a pod of `role` does
+    (pod_roles.py: the NetworkPolicies let it reach only what that kind of pod may); returns (phase, log)."""
+    labels = pod_roles.stand_in_labels(kde04.objects, kde04.values, kde04.namespace, role)
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": kde04.namespace, "labels": labels},
            "spec": {"restartPolicy": "Never", "nodeSelector": {"kubernetes.io/hostname": kde04.node.node_name},
                     "containers": [{"name": "main", "image": image, "imagePullPolicy": "IfNotPresent",
                                     "command": ["sh", "-c", script],
@@ -48,13 +51,13 @@ def exec_in(kde04, pod: str, container: str, script: str, check: bool = True):
 
 def test_postgresql_starts_on_its_claim_and_accepts_the_generated_password_over_its_service(kde04):
     # Over TCP, by Service name, from another pod, with the password from the Secret: as Dagster logs in.
-    phase, log = run_pod(kde04, "login-check", postgresql_image(kde04),
+    phase, log = run_pod(kde04, "login-check", postgresql_image(kde04), role="databaseBackups", script=
                          'PGPASSWORD="$POSTGRES_PASSWORD" psql -h dagster-postgresql -U dagster -d dagster -Atc '
                          '"select current_user, (select count(*) from alembic_version)"',
                          env={"POSTGRES_PASSWORD": secret_value(kde04, "dagster-postgresql-credentials",
                                                                 "postgresql-password")})
     assert phase == "Succeeded" and "dagster|1" in log, log
-    phase, log = run_pod(kde04, "wrong-password", postgresql_image(kde04),
+    phase, log = run_pod(kde04, "wrong-password", postgresql_image(kde04), role="databaseBackups", script=
                          'PGPASSWORD=wrong psql -h dagster-postgresql -U dagster -d dagster -c "select 1"')
     assert phase == "Failed" and "password authentication failed" in log, log
     # The claim holds the data directory: the volume's folder on the node has it.
@@ -128,6 +131,6 @@ def test_rabbitmq_reads_the_programs_advanced_config(kde04):
 def test_the_celery_broker_url_reaches_the_broker_by_service_name(kde04):
     script = ('python3 -c "import os, kombu; c = kombu.Connection(os.environ[\'DAGSTER_CELERY_BROKER_URL\']); '
               'c.connect(); print(\'connected\', c.connected); c.release()"')
-    phase, log = run_pod(kde04, "broker-check", dagster_image(kde04), script,
+    phase, log = run_pod(kde04, "broker-check", dagster_image(kde04), script, role="celeryWorkers",
                          env_from_secret="dagster-celery-config")
     assert phase == "Succeeded" and "connected True" in log, log
