@@ -3,6 +3,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import { AMQP_PORT } from "./rabbitmq";
 import { POSTGRESQL_PORT } from "./storage";
+import { CELERY_WORKER_LABELS } from "./values";
 
 /** Every kind of pod the stack runs: the chart's, the run launcher's Jobs', and the program's own. */
 export type PodRole =
@@ -46,9 +47,10 @@ export const DEFAULT_NETWORK_ACCESS: NetworkAccessSettings = {
 };
 
 /**
- * The table. Chart pods are told apart by the chart's `component` label, run and step pods by
- * the `app.kubernetes.io/component` that dagster-k8s gives their Jobs (with the `instance` it
- * writes, always `dagster`), the program's pods by the labels their components give them.
+ * The table. Chart pods are told apart by the chart's `component` label (the Celery workers' is
+ * the program's, values.ts), run and step pods by the `app.kubernetes.io/component` that dagster-k8s
+ * gives their Jobs (with the `instance` it writes, always `dagster`), the program's pods by the
+ * labels their components give them.
  */
 export function podRoles(release: string, names: ProgramPodNames): Record<PodRole, RoleAccess> {
     const chart = (component: string) => ({ "app.kubernetes.io/instance": release, component });
@@ -61,7 +63,7 @@ export function podRoles(release: string, names: ProgramPodNames): Record<PodRol
         webserver: { selector: chart("dagster-webserver"), connectsTo: [...history, "codeServers"], callsApi: true, runsUserCode: false },
         daemon: { selector: chart("dagster-daemon"), connectsTo: [...history, "codeServers"], callsApi: true, runsUserCode: false },
         codeServers: { selector: chart("user-deployments"), connectsTo: history, callsApi: false, runsUserCode: true },
-        celeryWorkers: { selector: chart("celery"), connectsTo: [...history, "rabbitmq"], callsApi: true, runsUserCode: false },
+        celeryWorkers: { selector: { "app.kubernetes.io/instance": release, ...CELERY_WORKER_LABELS }, connectsTo: [...history, "rabbitmq"], callsApi: true, runsUserCode: false },
         // A run pod submits its steps to the broker and reads its code location's metadata.
         runPods: { selector: job("run_worker"), connectsTo: [...history, "rabbitmq", "codeServers"], callsApi: true, runsUserCode: true },
         stepPods: { selector: job("step_worker"), connectsTo: history, callsApi: false, runsUserCode: true },

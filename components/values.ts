@@ -19,6 +19,8 @@ export const CELERY_QUEUE = "dagster";
 export const CELERY_WORKER_LIVENESS = {
     initialDelaySeconds: 60, periodSeconds: 60, timeoutSeconds: 60, successThreshold: 1, failureThreshold: 5,
 };
+/** What tells the Celery workers' pods apart, as `component` does the chart's other pods. */
+export const CELERY_WORKER_LABELS = { component: "celery" };
 /** Environment variables through which the deployment tells a code location how it runs. */
 export const IO_MOUNT_PATH_ENV = "IMQCAM_IO_MOUNT_PATH";
 /** The `dagster-k8s/config` of run worker Jobs (job tags) and of step Jobs (op tags). */
@@ -140,7 +142,9 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
                     image: dagsterImage,
                     // Run and step Jobs: the chart's default is Always, a registry round trip per pod.
                     imagePullPolicy: "IfNotPresent",
-                    workerQueues: [{ name: CELERY_QUEUE, replicaCount: a.celeryWorkerReplicas }],
+                    // The chart labels worker pods with its selector labels only, which every
+                    // Dagster pod carries; `component` tells them apart (networkAccess.ts).
+                    workerQueues: [{ name: CELERY_QUEUE, replicaCount: a.celeryWorkerReplicas, labels: CELERY_WORKER_LABELS }],
                     // Each task a worker holds watches one step Job to its end: this bounds the
                     // step pods at once to workers x this.
                     configSource: { worker_concurrency: a.stepsPerCeleryWorker },

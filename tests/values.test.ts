@@ -69,7 +69,8 @@ describe("buildReleaseValues", () => {
     it("uses the CeleryK8sRunLauncher with the dagster queue and the configured worker count", () => {
         const v = buildReleaseValues(args({ celeryWorkerReplicas: 3 })) as any;
         assert.strictEqual(v.runLauncher.type, "CeleryK8sRunLauncher");
-        assert.deepStrictEqual(v.runLauncher.config.celeryK8sRunLauncher.workerQueues, [{ name: "dagster", replicaCount: 3 }]);
+        assert.deepStrictEqual(v.runLauncher.config.celeryK8sRunLauncher.workerQueues,
+            [{ name: "dagster", replicaCount: 3, labels: { component: "celery" } }]);
         // The broker runs outside the chart; the chart's own would need its password in values.
         assert.deepStrictEqual(v.rabbitmq, { enabled: false });
         assert.deepStrictEqual(v.telemetry, { enabled: false });

@@ -196,7 +196,7 @@ def celery_workers(values: dict, namespace: str, queue: dict) -> list:
         {"apiVersion": "apps/v1", "kind": "Deployment",
          "metadata": _meta(f"{RELEASE}-celery-workers-{queue['name']}", namespace, labels={**SELECTOR, "component": "celery"}),
          "spec": {"replicas": queue["replicaCount"], "selector": {"matchLabels": SELECTOR}, "template": {
-             "metadata": {"labels": SELECTOR},
+             "metadata": {"labels": {**SELECTOR, **queue.get("labels", {})}},
              "spec": {"serviceAccountName": SERVICE_ACCOUNT, "initContainers": [_pg_isready(values)], "containers": [container],
                       "nodeSelector": queue.get("nodeSelector") or launcher.get("nodeSelector", {}),
                       "volumes": [{"name": "dagster-instance", "configMap": {"name": f"{RELEASE}-instance"}},

@@ -49,11 +49,11 @@ def role_labels(objs: list, values: dict, namespace: str) -> dict:
 
 
 def stand_in_labels(objs: list, values: dict, namespace: str, role: str) -> dict:
-    """Labels for a one-shot test pod that connects as `role` does. A chart Deployment's own pods are
-    told apart by labels its ReplicaSet selects on; a bare pod carrying all of them would be adopted
-    (and one pod deleted), so the stand-in keeps only the `instance` and `component` the chart's
-    pods are told apart by."""
+    """Labels for a one-shot test pod that connects as `role` does. The chart's ReplicaSets select
+    `app.kubernetes.io/name` and `instance` (the Celery workers' those two only, which run and step
+    pods carry too): a bare pod carrying both would be adopted, and a pod deleted. So a stand-in of
+    a Dagster pod goes without the name; pods are told apart by `instance` and `component`."""
     labels = role_labels(objs, values, namespace)[role]
-    if role in ("daemon", "codeServers", "celeryWorkers"):
+    if labels.get("app.kubernetes.io/name") in ("dagster", "dagster-user-deployments"):
         labels.pop("app.kubernetes.io/name")
     return labels
