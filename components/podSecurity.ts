@@ -36,3 +36,24 @@ export function hardenedPod(user?: number): Pick<k8s.types.input.core.v1.PodSpec
         },
     };
 }
+
+/** The runtime's seccomp profile, for every pod the chart and Dagster run. */
+export const DAGSTER_POD_SECURITY = { seccompProfile: { type: "RuntimeDefault" } };
+/** The chart's webserver listens on port 80, which takes this one capability. */
+export const WEBSERVER_SECURITY = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] } };
+
+/**
+ * A run or step Job's `dagster-k8s/config` (placement.ts) with the same hardening, in the Python
+ * client's snake_case: no privilege gain, no capability, the runtime's seccomp profile, and a
+ * ServiceAccount token only for a pod that calls the API (run pods; step pods do not).
+ */
+export function hardenedJobConfig(config: object, callsApi: boolean): object {
+    const c = config as { container_config?: object; pod_spec_config?: object };
+    return {
+        ...c,
+        container_config: { ...c.container_config,
+            security_context: { allow_privilege_escalation: false, capabilities: { drop: ["ALL"] } } },
+        pod_spec_config: { ...c.pod_spec_config, automount_service_account_token: callsApi,
+            security_context: { seccomp_profile: { type: "RuntimeDefault" } } },
+    };
+}

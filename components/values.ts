@@ -4,6 +4,7 @@
 // here is secret, and `pulumi preview` can show the whole values diff.
 import { ContainerResources, dagsterK8sJobConfig, podPlacement } from "./placement";
 import * as images from "./images";
+import { DAGSTER_POD_SECURITY, hardenedJobConfig, NO_PRIVILEGES, WEBSERVER_SECURITY } from "./podSecurity";
 import * as resources from "./resources";
 import { POSTGRESQL_DATABASE, POSTGRESQL_PORT, POSTGRESQL_SCHEME, POSTGRESQL_USER } from "./storage";
 
@@ -82,8 +83,10 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
     // Read by the code server (run worker Job tags), and by run and step pods (op tags).
     const codeLocationEnv = {
         [IO_MOUNT_PATH_ENV]: a.ioVolume.mountPath,
-        [K8S_JOB_CONFIG_ENV]: JSON.stringify(dagsterK8sJobConfig(a.nodeHostnames, a.finishedJobTtlSeconds, a.runPodResources)),
-        [K8S_STEP_CONFIG_ENV]: JSON.stringify(dagsterK8sJobConfig(a.nodeHostnames, a.finishedJobTtlSeconds, a.stepPodResources)),
+        [K8S_JOB_CONFIG_ENV]: JSON.stringify(hardenedJobConfig(
+            dagsterK8sJobConfig(a.nodeHostnames, a.finishedJobTtlSeconds, a.runPodResources), true)),
+        [K8S_STEP_CONFIG_ENV]: JSON.stringify(hardenedJobConfig(
+            dagsterK8sJobConfig(a.nodeHostnames, a.finishedJobTtlSeconds, a.stepPodResources), false)),
     };
 
     return {
@@ -98,9 +101,13 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
         busybox: { image: images.chartImage(a.images.chartWait) },
         // Both mount the IO volume: the webserver reads the compute logs that run and step pods
         // write there.
-        dagsterWebserver: { image: dagsterImage, volumes, volumeMounts, resources: resources.WEBSERVER, ...placement },
+        dagsterWebserver: {
+            image: dagsterImage, volumes, volumeMounts, resources: resources.WEBSERVER, ...placement,
+            podSecurityContext: DAGSTER_POD_SECURITY, securityContext: WEBSERVER_SECURITY,
+        },
         dagsterDaemon: {
             image: dagsterImage, volumes, volumeMounts, resources: resources.DAEMON, ...placement,
+            podSecurityContext: DAGSTER_POD_SECURITY, securityContext: NO_PRIVILEGES,
             // Runs beyond this wait in Dagster's queue instead of crowding the node.
             runCoordinator: {
                 enabled: true, type: "QueuedRunCoordinator",
@@ -132,6 +139,8 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
                 volumeMounts,
                 includeConfigInLaunchedRuns: { enabled: true },
                 resources: resources.CODE_SERVER,
+                podSecurityContext: DAGSTER_POD_SECURITY,
+                securityContext: NO_PRIVILEGES,
                 ...placement,
             })),
         },
@@ -150,6 +159,8 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
                     configSource: { worker_concurrency: a.stepsPerCeleryWorker },
                     livenessProbe: CELERY_WORKER_LIVENESS,
                     resources: resources.CELERY_WORKER,
+                    podSecurityContext: DAGSTER_POD_SECURITY,
+                    securityContext: NO_PRIVILEGES,
                     env: codeLocationEnv,
                     envSecrets,
                     volumes,

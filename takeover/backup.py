@@ -13,7 +13,7 @@ from pathlib import Path
 from . import names
 from .cluster import CommandError
 from .context import Context, Failed, Stop, describe_summary, summary_to_json
-from .inventory import share_location
+from .inventory import io_pod_exec, share_location
 
 # In the pod: refuse a path that is not a mounted volume (the bytes would land in the container),
 # then write the upload and print its sha256.
@@ -52,7 +52,7 @@ def copy_to_share(ctx: Context, local: Path, sha: str) -> str:
     pod = ctx.inventory["io_pod"]
     mount = ctx.inventory["io_mount_path"]
     folder = f"{mount}/{names.SHARE_BACKUP_DIR}"
-    exec_ = ["kubectl", "exec", "-i", "-n", ctx.namespace, pod["pod"], "-c", pod["container"], "--", "sh", "-c"]
+    exec_ = io_pod_exec(ctx.namespace, pod)
     uploaded = ctx.cluster.run([*exec_, UPLOAD, "sh", mount, folder, local.name], stdin=local,
                                shown=[*exec_, "<upload to $2/$3.partial, print its sha256>", "sh", mount, folder,
                                       local.name],

@@ -143,6 +143,25 @@ def _io_pod(pods: list, claim: str, mount_path: str) -> Optional[dict]:
     return {"pod": pod_name, "container": container}
 
 
+def io_pod_exec(namespace: str, pod: dict) -> list:
+    """`kubectl exec` into the pod that mounts the share, for a `sh -c` script and its arguments."""
+    return ["kubectl", "exec", "-i", "-n", namespace, pod["pod"], "-c", pod["container"], "--", "sh", "-c"]
+
+
+# The share's top folder: owner uid:gid and mode, as the pods that write there see it.
+OWNER = 'stat -c "%u:%g %a" "$1"'
+
+
+def _share_owner(ctx: Context, namespace: str, pod: Optional[dict], mount: str) -> Optional[str]:
+    """`uid:gid mode` of the share's top folder (the NFS export decides who may write there), or None."""
+    if pod is None:
+        return None
+    try:
+        return ctx.cluster.run([*io_pod_exec(namespace, pod), OWNER, "sh", mount], quiet=True).decode().strip() or None
+    except CommandError:
+        return None
+
+
 def _release_env_secrets(values: dict) -> list:
     """Secret names the old release's values attach as envSecrets (user code and run launcher)."""
     found = set()
@@ -207,7 +226,7 @@ def gather(ctx: Context) -> dict:
     namespace = c.get("namespace", ns)
     inv["namespace_uid"] = namespace["metadata"].get("uid") if namespace else None
     inv["io_pv"] = _pv(c.get("pv", names.IO_VOLUME))
-    inv.update(claims={}, releases=[], release_env_secrets=[], secrets={}, old_db_pod=None, io_pod=None,
+    inv.update(claims={}, releases=[], release_env_secrets=[], secrets={}, old_db_pod=None, io_pod=None, share_owner=None,
                old_deployments=[], history=None, runs_in_progress={}, history_error=None, run_tag_duplicates=0)
     if namespace is None:
         return inv
@@ -222,6 +241,7 @@ def gather(ctx: Context) -> dict:
         inv["secrets"][secret] = None if obj is None else sorted((obj.get("data") or {}).keys())
     inv["old_db_pod"] = _db_pod(c.get("pod", names.OLD_DB_POD, ns))
     inv["io_pod"] = _io_pod(c.list("pods", ns), names.IO_VOLUME, inv["io_mount_path"])
+    inv["share_owner"] = _share_owner(ctx, ns, inv["io_pod"], inv["io_mount_path"])
     inv["old_deployments"] = [{
         "name": d["metadata"]["name"],
         "replicas": d.get("spec", {}).get("replicas", 1),

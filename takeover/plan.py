@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 from . import names
 from .context import describe_summary
@@ -17,6 +18,14 @@ class Row:
     name: str
     what: str
 
+
+def describe_owner(owner: Optional[str]) -> str:
+    """The share's top folder as `stat` saw it: who may write there is the NFS export's to decide."""
+    if not owner:
+        return "its top folder's owner was not read"
+    ids, _, mode = owner.partition(" ")
+    uid, _, gid = ids.partition(":")
+    return f"its top folder belongs to uid {uid}, gid {gid} (mode {mode})"
 
 def _check_claim(inv: dict, name: str, purpose: str, problems: list) -> None:
     claim = inv["claims"].get(name)
@@ -169,7 +178,7 @@ def plan(inv: dict) -> tuple[list, list]:
         Row(ADOPT, "Namespace", ns, "the stack takes it over in place (never deleted and re-created)"),
         Row(ADOPT, "PersistentVolume", names.IO_VOLUME,
             f"{describe_source(pv.get('source'))}, {pv.get('capacity')}, reclaim {pv.get('reclaim_policy')}: "
-            f"taken over in place, files and binding untouched"),
+            f"taken over in place, files and binding untouched; {describe_owner(inv.get('share_owner'))}"),
         Row(ADOPT, "PersistentVolumeClaim", names.IO_VOLUME, f"taken over in place, still bound to PersistentVolume {names.IO_VOLUME}"),
         Row(KEEP, "PersistentVolumeClaim", names.OLD_DB_CLAIM,
             "the old run history's data stays until the restored history is verified"),

@@ -4,7 +4,7 @@
 // server; tests/node runs them so on a real node.
 import * as assert from "assert";
 import { hardenedPod, NO_PRIVILEGES, POD_SECURITY_LABELS, SERVER_USER } from "../components/podSecurity";
-import { one, ofType, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
+import { one, ofType, releaseValuesOf, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
 import { KDE04_SECRETS } from "./fixtures";
 
 /** [what, pod spec] of every pod template the program sends. */
@@ -63,5 +63,33 @@ describe("pod security", () => {
         assert.strictEqual(SERVER_USER, 999, "the official postgres and rabbitmq images' uid and gid");
         // The Jobs keep their image's user: they write on the IO share, whose owner the export decides.
         assert.deepStrictEqual(hardenedPod().securityContext, { seccompProfile: { type: "RuntimeDefault" } });
+    });
+
+    it("hardens the chart's pods through the Release values: seccomp, no privilege gain, no capability", () => {
+        const v = releaseValuesOf(run);
+        const seccomp = { seccompProfile: { type: "RuntimeDefault" } };
+        const none = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+        const components: Array<[string, any]> = [["daemon", v.dagsterDaemon], ["Celery workers", v.runLauncher.config.celeryK8sRunLauncher],
+            ...v["dagster-user-deployments"].deployments.map((d: any): [string, any] => [d.name, d])];
+        for (const [name, c] of components) {
+            assert.deepStrictEqual(c.podSecurityContext, seccomp, name);
+            assert.deepStrictEqual(c.securityContext, none, name);
+        }
+        assert.deepStrictEqual(v.dagsterWebserver.podSecurityContext, seccomp);
+        // It listens on port 80: the one capability it keeps.
+        assert.deepStrictEqual(v.dagsterWebserver.securityContext,
+            { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] } });
+    });
+
+    it("hardens run and step Jobs through their dagster-k8s/config, with a token only for run pods", () => {
+        const env = Object.fromEntries(releaseValuesOf(run)["dagster-user-deployments"].deployments[0].env
+            .map((e: any) => [e.name, e.value]));
+        for (const [key, token] of [["IMQCAM_K8S_JOB_CONFIG", true], ["IMQCAM_K8S_STEP_CONFIG", false]] as const) {
+            const config = JSON.parse(env[key]);
+            assert.deepStrictEqual(config.container_config.security_context,
+                { allow_privilege_escalation: false, capabilities: { drop: ["ALL"] } }, key);
+            assert.deepStrictEqual(config.pod_spec_config.security_context, { seccomp_profile: { type: "RuntimeDefault" } }, key);
+            assert.strictEqual(config.pod_spec_config.automount_service_account_token, token, key);
+        }
     });
 });

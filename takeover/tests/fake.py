@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Optional
 
 from takeover.backup import DISCARD, FINISH, UPLOAD
+from takeover.inventory import OWNER
 from takeover.cluster import CommandError
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -121,6 +122,7 @@ class World:
         self.clock = Clock()
         # Knobs for bad cases.
         self.share_mounted = True
+        self.share_owner = "1000:100 2775"  # what `stat` prints of the share's top folder
         self.share_corrupts = False
         self.migrate_fails = False
         self.uninstall_deletes: list = []
@@ -275,6 +277,8 @@ class World:
             self.share[f"{folder}/{name}"] = self.share.pop(f"{folder}/{name}.partial")
             self.effects.append("share copy")
             return (hashlib.sha256(self.share[f"{folder}/{name}"]).hexdigest() + "\n").encode()
+        if script == OWNER:
+            return f"{self.share_owner}\n".encode()
         if script == DISCARD:
             self.share.pop(f"{args[0]}/{args[1]}.partial", None)
             return b""

@@ -3,8 +3,8 @@ chart is given: the code server, the Celery workers and the daemon, with the ins
 env ConfigMaps and the chart's RBAC, modelled on the chart's templates (helm/dagster of
 dagster-io/dagster: deployment-user.yaml, service-user.yaml, deployment-celery-queues.yaml,
 deployment-daemon.yaml, configmap-instance.yaml and helpers/instance/*, configmap-celery.yaml,
-configmap-env-*.yaml, role.yaml). Commands, arguments, probes, init containers, names and the
-run launcher's configuration are the templates'. Where an older template names `dagster.core`
+configmap-env-*.yaml, role.yaml). Commands, arguments, probes, init containers, security contexts,
+labels, names and the run launcher's configuration are the templates'. Where an older template names `dagster.core`
 modules, Dagster 1.13's `dagster._core` ones are used. With a chart given, the tests install
 the chart itself instead (test_chart.py).
 """
@@ -109,6 +109,11 @@ def _pg_password(values: dict) -> dict:
         "name": values["global"]["postgresqlSecretName"], "key": "postgresql-password"}}}
 
 
+def _secured(container: dict, component: dict) -> dict:
+    """An init container under its component's container securityContext, as the templates give it."""
+    return {**container, "securityContext": component.get("securityContext", {})}
+
+
 def wait_for_user_code(values: dict, deployment: dict) -> dict:
     """The webserver's and daemon's init container per code location (the chart's exact command)."""
     image = values["busybox"]["image"]
@@ -147,7 +152,7 @@ def code_server(values: dict, namespace: str, deployment: dict) -> list:
                     *({"secretRef": {"name": s["name"]}} for s in deployment.get("envSecrets", [])),
                     {"secretRef": {"name": values["global"]["celeryConfigSecretName"], "optional": True}}],
         "resources": deployment.get("resources", {}), "volumeMounts": deployment.get("volumeMounts", []),
-        "readinessProbe": health,
+        "readinessProbe": health, "securityContext": deployment.get("securityContext", {}),
     }
     return [
         *_rbac(namespace, USER_SERVICE_ACCOUNT, f"{subchart}-role"),
@@ -159,6 +164,7 @@ def code_server(values: dict, namespace: str, deployment: dict) -> list:
              "metadata": {"labels": labels, "annotations": {"checksum/dagster-user-deployment": checksum,
                                                             **deployment.get("annotations", {})}},
              "spec": {"serviceAccountName": USER_SERVICE_ACCOUNT, "automountServiceAccountToken": True,
+                      "securityContext": deployment.get("podSecurityContext", {}),
                       "imagePullSecrets": values.get("imagePullSecrets", []),
                       "nodeSelector": deployment.get("nodeSelector", {}), "containers": [container],
                       "volumes": deployment.get("volumes", [])}}}},
@@ -188,7 +194,7 @@ def celery_workers(values: dict, namespace: str, queue: dict) -> list:
         # The chart's exec command with the values' timing, its own defaults where they give none.
         "livenessProbe": {"exec": {"command": ["/bin/sh", "-c", status]}, **LIVENESS_DEFAULTS,
                           **{k: v for k, v in launcher.get("livenessProbe", {}).items() if k in LIVENESS_DEFAULTS}},
-        "resources": launcher.get("resources", {}),
+        "resources": launcher.get("resources", {}), "securityContext": launcher.get("securityContext", {}),
     }
     return [
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(f"{RELEASE}-celery-{queue['name']}", namespace),
@@ -197,7 +203,8 @@ def celery_workers(values: dict, namespace: str, queue: dict) -> list:
          "metadata": _meta(f"{RELEASE}-celery-workers-{queue['name']}", namespace, labels={**SELECTOR, "component": "celery"}),
          "spec": {"replicas": queue["replicaCount"], "selector": {"matchLabels": SELECTOR}, "template": {
              "metadata": {"labels": {**SELECTOR, **queue.get("labels", {})}},
-             "spec": {"serviceAccountName": SERVICE_ACCOUNT, "initContainers": [_pg_isready(values)], "containers": [container],
+             "spec": {"serviceAccountName": SERVICE_ACCOUNT, "securityContext": launcher.get("podSecurityContext", {}),
+                      "initContainers": [_secured(_pg_isready(values), launcher)], "containers": [container],
                       "nodeSelector": queue.get("nodeSelector") or launcher.get("nodeSelector", {}),
                       "volumes": [{"name": "dagster-instance", "configMap": {"name": f"{RELEASE}-instance"}},
                                   {"name": "dagster-celery", "configMap": {"name": f"{RELEASE}-celery-{queue['name']}"}},
@@ -217,13 +224,14 @@ def daemon(values: dict, namespace: str) -> list:
                     {"secretRef": {"name": values["global"]["celeryConfigSecretName"]}}],
         "volumeMounts": [{"name": "dagster-instance", "mountPath": f"{DAGSTER_HOME}/dagster.yaml", "subPath": "dagster.yaml"},
                          {"name": "dagster-workspace-yaml", "mountPath": "/dagster-workspace/"}, *d.get("volumeMounts", [])],
-        "resources": d.get("resources", {}),
+        "resources": d.get("resources", {}), "securityContext": d.get("securityContext", {}),
     }
     return [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(f"{RELEASE}-daemon", namespace, labels=labels),
              "spec": {"replicas": 1, "strategy": {"type": "Recreate"}, "selector": {"matchLabels": labels}, "template": {
                  "metadata": {"labels": labels},
-                 "spec": {"serviceAccountName": SERVICE_ACCOUNT,
-                          "initContainers": [_pg_isready(values), *(wait_for_user_code(values, u) for u in deployments)],
+                 "spec": {"serviceAccountName": SERVICE_ACCOUNT, "securityContext": d.get("podSecurityContext", {}),
+                          "initContainers": [_secured(c, d) for c in (_pg_isready(values),
+                                                                      *(wait_for_user_code(values, u) for u in deployments))],
                           "containers": [container], "nodeSelector": d.get("nodeSelector", {}),
                           "volumes": [{"name": "dagster-instance", "configMap": {"name": f"{RELEASE}-instance"}},
                                       {"name": "dagster-workspace-yaml", "configMap": {"name": f"{RELEASE}-workspace-yaml"}},

@@ -15,7 +15,7 @@ import chart_stand_in
 import pod_roles
 import program
 import stack_on_node
-from test_servers import run_pod
+from test_servers import PROCESSES, exec_in, run_pod
 
 RUN_CONFIG = {"ops": {"multiply_the_word": {"inputs": {"word": "imqcam"}, "config": {"factor": 3}}}}
 LOCATION = stack_on_node.CODE_LOCATION
@@ -47,6 +47,22 @@ def test_the_code_server_answers_grpc_by_its_service_name(kde04, dagster):
     phase, log = run_pod(kde04, "grpc-check", stack_on_node.user_code_image(),
                          f"dagster api grpc-health-check --host {LOCATION} --port 3030 && echo healthy", role="webserver")
     assert phase == "Succeeded" and "healthy" in log, log
+
+
+@pytest.mark.parametrize("selector,container", [
+    ("component=dagster-daemon,app.kubernetes.io/name=dagster", "dagster"),
+    ("component=celery,app.kubernetes.io/name=dagster", "dagster"),
+    ("component=user-deployments,app.kubernetes.io/name=dagster-user-deployments", "dagster-user-deployments")])
+def test_the_chart_s_pods_run_without_privileges_under_seccomp(kde04, dagster, selector, container):
+    """Every process of the daemon, a Celery worker and the code server: no capability, no way to
+    gain one, under the runtime's seccomp profile (still their image's user, root)."""
+    [pod, *_] = [p for p in kde04.node.get("pods", "-n", kde04.namespace, "-l", selector)["items"]
+                 if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")]
+    processes = [line.split() for line in exec_in(kde04, pod["metadata"]["name"], container, PROCESSES).stdout.splitlines()
+                 if line.strip()]
+    assert len(processes) >= 2, processes
+    for f in processes:
+        assert dict(zip(f[5::2], f[6::2])) == {"CapEff:": "0" * 16, "NoNewPrivs:": "1", "Seccomp:": "2"}, f
 
 
 def test_the_daemon_got_past_its_wait_for_the_code_server(kde04, dagster):
@@ -100,6 +116,12 @@ def test_a_run_goes_through_the_celery_k8s_run_launcher_on_the_node(kde04, dagst
         assert spec.get("nodeSelector") == {"kubernetes.io/hostname": kde04.node.node_name}, pod["metadata"]["name"]
         assert any(v.get("persistentVolumeClaim", {}).get("claimName") == "imqcam-dagster-io-data" for v in spec["volumes"])
         assert pod["status"]["phase"] == "Succeeded"
+        # Hardened by their dagster-k8s/config; only the run pod, which calls the API, has a token.
+        is_run_pod = pod["metadata"]["labels"]["app.kubernetes.io/component"] == "run_worker"
+        assert spec["automountServiceAccountToken"] is is_run_pod, pod["metadata"]["name"]
+        assert spec["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}, pod["metadata"]["name"]
+        assert spec["containers"][0]["securityContext"] == {"allowPrivilegeEscalation": False,
+                                                            "capabilities": {"drop": ["ALL"]}}, pod["metadata"]["name"]
     # No Celery worker was restarted meanwhile (the chart's default liveness timing did, on this node).
     workers = kde04.node.get("pods", "-n", kde04.namespace, "-l", "component!=dagster-daemon,app.kubernetes.io/name=dagster")
     restarts = {p["metadata"]["name"]: p["status"]["containerStatuses"][0]["restartCount"] for p in workers["items"]

@@ -122,7 +122,7 @@ def takeover(node, env: dict, *args: str, kill_after_one_step: bool = False) -> 
 
 
 def test_the_dry_run_finds_nothing_in_the_way(rehearsal):
-    node, env, _ = rehearsal
+    node, env, io_dir = rehearsal
     # What the dry run asks for: volumes of kde04's class for the program's claims (README).
     claims = stack_on_node.claims_of_the_class(stack_on_node.evaluation({}, stack=STACK)["objects"])
     assert len(claims) == 2, claims
@@ -132,6 +132,9 @@ def test_the_dry_run_finds_nothing_in_the_way(rehearsal):
     assert code == 0, out
     assert "old run history: 3 runs (FAILURE: 1, SUCCESS: 2)" in out, out
     assert "the node's folder" in out and "Dry run: nothing was changed." in out, out
+    # The share's owner as the old code server's pod sees it: the folder's on the node.
+    st = io_dir.stat()
+    assert f"its top folder belongs to uid {st.st_uid}, gid {st.st_gid} (mode {st.st_mode & 0o7777:o})" in out, out
 
 
 def test_the_takeover_killed_after_each_step_resumes_and_carries_everything(rehearsal):
