@@ -224,13 +224,14 @@ describe("kde04 stack under mocks", () => {
 
     it("tells code servers and run/step pods the IO path, and the Job placement, TTL and resources", () => {
         const v = values();
-        const jobConfig = (resources: object) => ({
-            container_config: { resources },
-            pod_spec_config: { node_selector: { "kubernetes.io/hostname": KDE04 } },
+        const jobConfig = (resources: object, token: boolean) => ({
+            container_config: { resources, security_context: { allow_privilege_escalation: false, capabilities: { drop: ["ALL"] } } },
+            pod_spec_config: { node_selector: { "kubernetes.io/hostname": KDE04 }, automount_service_account_token: token,
+                security_context: { seccomp_profile: { type: "RuntimeDefault" } } },
             job_spec_config: { ttl_seconds_after_finished: 3600 },
         });
-        const run = jobConfig({ requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "2Gi" } });
-        const step = jobConfig({ requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "4Gi" } });
+        const run = jobConfig({ requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "2Gi" } }, true);
+        const step = jobConfig({ requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "4Gi" } }, false);
         const env = Object.fromEntries(v["dagster-user-deployments"].deployments[0].env.map((e: any) => [e.name, e.value]));
         const launcherEnv = v.runLauncher.config.celeryK8sRunLauncher.env;
         for (const e of [env, launcherEnv]) {

@@ -3,6 +3,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { dagsterK8sJobConfig, podPlacement } from "../components/placement";
+import { hardenedJobConfig } from "../components/podSecurity";
 import { DEFAULT_IMAGES } from "../components/images";
 import { buildReleaseValues, ReleaseValuesArgs } from "../components/values";
 
@@ -153,8 +154,9 @@ describe("buildReleaseValues", () => {
     it("pins nothing when no node is configured", () => {
         assert.deepStrictEqual(schedulingKeys(buildReleaseValues(args())), []);
         const env = (buildReleaseValues(args()) as any).runLauncher.config.celeryK8sRunLauncher.env;
-        assert.deepStrictEqual(JSON.parse(env.IMQCAM_K8S_JOB_CONFIG), {
-            container_config: { resources: args().runPodResources }, job_spec_config: { ttl_seconds_after_finished: 3600 } });
+        assert.deepStrictEqual(JSON.parse(env.IMQCAM_K8S_JOB_CONFIG), hardenedJobConfig({
+            container_config: { resources: args().runPodResources }, job_spec_config: { ttl_seconds_after_finished: 3600 } }, true));
+        assert.strictEqual(JSON.parse(env.IMQCAM_K8S_JOB_CONFIG).pod_spec_config.node_selector, undefined);
     });
 
     it("pins every component and every Job to several nodes with node affinity", () => {
@@ -166,7 +168,7 @@ describe("buildReleaseValues", () => {
             assert.strictEqual(target.nodeSelector, undefined);
         }
         const jobConfig = JSON.parse(v.runLauncher.config.celeryK8sRunLauncher.env.IMQCAM_K8S_JOB_CONFIG);
-        assert.deepStrictEqual(jobConfig, dagsterK8sJobConfig(["n1", "n2"], 3600, args().runPodResources));
+        assert.deepStrictEqual(jobConfig, hardenedJobConfig(dagsterK8sJobConfig(["n1", "n2"], 3600, args().runPodResources), true));
     });
 
     it("gives each code location its own deployment", () => {
