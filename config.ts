@@ -8,6 +8,7 @@ import * as yaml from "js-yaml";
 import { LocalChart, readLocalChart } from "./chart";
 import { DEFAULT_IMAGES, dagsterImage, ThirdPartyImages } from "./components/images";
 import { NetworkAccessSettings } from "./components/networkAccess";
+import { ShareWriter } from "./components/podSecurity";
 import { ConfigReader, Json, Problem } from "./configReader";
 import { NetworkSettingsReader } from "./networkSettings";
 import * as rules from "./rules";
@@ -24,6 +25,8 @@ export interface IoVolumeSettings {
     source: NfsSource | HostPathSource;
     size: string;
     mountPath: string;
+    /** Who writes on it (code servers, run and step pods, backups, log pruning); unset: the images' user. */
+    writer?: ShareWriter;
 }
 
 /** A claim that keeps a stateful service's data (run history, broker queues). */
@@ -311,7 +314,7 @@ class Reader extends ConfigReader {
     }
 
     ioVolume(): IoVolumeSettings | undefined {
-        const o = this.object("ioVolume", ["nfs", "hostPath", "size", "mountPath"],
+        const o = this.object("ioVolume", ["nfs", "hostPath", "size", "mountPath", "writer"],
             "pulumi config set --path 'ioVolume.nfs.server' sciserver-fs1");
         if (!o) return undefined;
         const size = this.optionalString(o, "ioVolume", "size", rules.storageQuantity, DEFAULT_IO_SIZE);
@@ -337,7 +340,25 @@ class Reader extends ConfigReader {
             const hostDir = hostPath && this.requiredString(hostPath, "ioVolume.hostPath", "path", rules.absolutePath, "/var/local-data/dagster-io");
             if (hostDir) source = { kind: "hostPath", path: hostDir };
         }
-        return source && size && mountPath ? { source, size, mountPath } : undefined;
+        const writer = o.writer === undefined ? undefined : this.shareWriter(o.writer);
+        if (o.writer !== undefined && !writer) return undefined;
+        return source && size && mountPath ? { source, size, mountPath, ...(writer ? { writer } : {}) } : undefined;
+    }
+
+    /** `ioVolume.writer`: {uid, gid}, neither root (root is what an unset writer means). */
+    private shareWriter(value: Json): ShareWriter | undefined {
+        const o = this.object("ioVolume.writer", ["uid", "gid"], "", value);
+        if (!o) return undefined;
+        const id = (field: "uid" | "gid") => {
+            const n = Number(o[field]);
+            if (Number.isInteger(n) && n >= 1 && n <= 2147483647) return n;
+            this.report(`ioVolume.writer.${field}`, o[field] === undefined ? "is not set"
+                : `"${o[field]}" is not a ${field} from 1 to 2147483647 (leave ioVolume.writer unset for the images' user)`,
+            `pulumi config set --path 'ioVolume.writer.${field}' 1000  (the share's owner: npm run take-over -- --stack <stack> --dry-run prints it)`);
+            return undefined;
+        };
+        const uid = id("uid"), gid = id("gid");
+        return uid && gid ? { uid, gid } : undefined;
     }
 
     envSecrets(storedAsSecret: boolean): EnvSecretSettings[] {

@@ -163,7 +163,7 @@ export function deployDagster(settings: Settings, observed: ObservedObject[] = [
         script: BACKUP_SCRIPT, host: postgresql.serviceName, user: POSTGRESQL_USER, database: POSTGRESQL_DATABASE,
         credentialsSecretName: credentials.postgresqlSecretName, ioClaimName: ioVolume.claimName,
         ioMountPath: settings.ioVolume.mountPath, nodeHostnames: settings.nodeHostnames,
-        image: settings.images.postgresql,
+        image: settings.images.postgresql, ioWriter: settings.ioVolume.writer,
     };
     new DatabaseBackups("database-backups", {
         namespace, name: stackPodNames().databaseBackups, target: backupTarget, ...settings.backups,
@@ -180,7 +180,7 @@ export function deployDagster(settings: Settings, observed: ObservedObject[] = [
         namespace, name: stackPodNames().computeLogPruning, ioClaimName: ioVolume.claimName,
         ioMountPath: settings.ioVolume.mountPath, logDir: computeLogsDir(settings.ioVolume.mountPath),
         keepDays: settings.computeLogRetentionDays, nodeHostnames: settings.nodeHostnames,
-        image: settings.images.busybox,
+        image: settings.images.busybox, ioWriter: settings.ioVolume.writer,
     });
 
     // 8. Dagster itself, told where everything above is by name only.
@@ -198,7 +198,7 @@ export function deployDagster(settings: Settings, observed: ObservedObject[] = [
             maxConcurrentRuns: settings.maxConcurrentRuns,
             runPodResources: settings.runPodResources,
             stepPodResources: settings.stepPodResources,
-            ioVolume: { claimName: ioVolume.claimName, mountPath: settings.ioVolume.mountPath },
+            ioVolume: { claimName: ioVolume.claimName, mountPath: settings.ioVolume.mountPath, writer: settings.ioVolume.writer },
             codeLocations: settings.codeLocations.map((location, i) => ({
                 name: location.name, module: location.module, attribute: location.attribute, port: location.port,
                 repository: images[i].repository, digest: images[i].digest,

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as resources from "./resources";
 import { pinnedCronJob } from "./pinnedCronJob";
+import { ShareWriter } from "./podSecurity";
 
 /** Once a day, when nothing much else runs. */
 export const PRUNE_SCHEDULE = "15 3 * * *";
@@ -29,6 +30,8 @@ export interface ComputeLogPruningArgs {
     nodeHostnames: readonly string[];
     /** busybox, by tag or pinned by digest (the `images` setting). */
     image: string;
+    /** Who writes on the share (the `ioVolume.writer` setting); unset: the image's user. */
+    ioWriter?: ShareWriter;
 }
 
 /** Keeps the compute logs on the IO volume from growing for ever: older than keepDays, deleted. */
@@ -39,6 +42,7 @@ export class ComputeLogPruning extends pulumi.ComponentResource {
         super("imqcam-dagster:index:ComputeLogPruning", name, {}, opts);
         const cronJob = pinnedCronJob(name, {
             namespace: args.namespace, name: args.name, app: "compute-log-pruning", schedule: PRUNE_SCHEDULE,
+            shareWriter: args.ioWriter,
             container: {
                 name: "prune",
                 image: args.image,

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { pinnedCronJob } from "./pinnedCronJob";
+import { ShareWriter } from "./podSecurity";
 import * as resources from "./resources";
 
 /** Where on the IO volume backups go: the NFS share, beside (not inside) any run's outputs. */
@@ -23,6 +24,8 @@ export interface BackupTarget {
     nodeHostnames: readonly string[];
     /** The PostgreSQL image, by tag or pinned by digest (the `images` setting). */
     image: string;
+    /** Who writes on the share (the `ioVolume.writer` setting); unset: the image's user. */
+    ioWriter?: ShareWriter;
 }
 
 /**
@@ -77,6 +80,7 @@ export class DatabaseBackups extends pulumi.ComponentResource {
             namespace: args.namespace, name: args.name, app: "postgresql-backup", schedule: args.schedule,
             container: backupContainer(args.target, SCHEDULED_BACKUP_NAME, args.keep),
             volumes: [ioVolume(args.target)], nodeHostnames: args.target.nodeHostnames, succeededKept: 3,
+            shareWriter: args.target.ioWriter,
             // A missed one (node down) runs when it can within the day.
             startingDeadlineSeconds: 24 * 3600,
         }, this);

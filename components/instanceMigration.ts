@@ -4,7 +4,7 @@ import { BackupTarget, backupContainer, ioVolume } from "./databaseBackups";
 import * as images from "./images";
 import * as resources from "./resources";
 import { podPlacement } from "./placement";
-import { hardenedPod, NO_PRIVILEGES } from "./podSecurity";
+import { hardenedShareWriter, NO_PRIVILEGES } from "./podSecurity";
 import { PASSWORD_ENV, storageInstanceYaml } from "./storage";
 
 /** A migration may rewrite every event log row of a large history: give it time. */
@@ -62,7 +62,7 @@ export class InstanceMigration extends pulumi.ComponentResource {
                     metadata: { labels },
                     spec: {
                         ...podPlacement(target.nodeHostnames),
-                        ...hardenedPod(),
+                        ...hardenedShareWriter(target.ioWriter),
                         restartPolicy: "Never",
                         // The backup finishes first; the migration never starts without one. One kept
                         // per schema revision it starts from: a second run (after a restore) keeps the first.

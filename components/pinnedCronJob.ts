@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { podPlacement } from "./placement";
-import { hardenedPod, NO_PRIVILEGES } from "./podSecurity";
+import { hardenedShareWriter, NO_PRIVILEGES, ShareWriter } from "./podSecurity";
 
 export interface PinnedCronJobArgs {
     namespace: pulumi.Input<string>;
@@ -17,6 +17,8 @@ export interface PinnedCronJobArgs {
     succeededKept: number;
     /** How late a missed run may still start; by default, only on time. */
     startingDeadlineSeconds?: number;
+    /** Its volumes include the IO share: it runs as the share's writer, when one is set. */
+    shareWriter?: ShareWriter;
 }
 
 /**
@@ -41,7 +43,7 @@ export function pinnedCronJob(name: string, args: PinnedCronJobArgs, parent: pul
                         metadata: { labels },
                         spec: {
                             ...podPlacement(args.nodeHostnames),
-                            ...hardenedPod(),
+                            ...hardenedShareWriter(args.shareWriter),
                             restartPolicy: "Never",
                             containers: [{ ...args.container, securityContext: NO_PRIVILEGES }],
                             volumes: args.volumes,

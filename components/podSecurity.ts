@@ -27,14 +27,22 @@ export const NO_PRIVILEGES: k8s.types.input.core.v1.SecurityContext = {
  * root. Without it the image's user stays: the backup and pruning Jobs write on the IO share as
  * the manual deployment did, whose owner the NFS export decides.
  */
-export function hardenedPod(user?: number): Pick<k8s.types.input.core.v1.PodSpec, "automountServiceAccountToken" | "securityContext"> {
+export function hardenedPod(user?: number, group = user): Pick<k8s.types.input.core.v1.PodSpec, "automountServiceAccountToken" | "securityContext"> {
     return {
         automountServiceAccountToken: false,
         securityContext: {
             seccompProfile: { type: "RuntimeDefault" },
-            ...(user === undefined ? {} : { runAsNonRoot: true, runAsUser: user, runAsGroup: user, fsGroup: user }),
+            ...(user === undefined ? {} : { runAsNonRoot: true, runAsUser: user, runAsGroup: group, fsGroup: group }),
         },
     };
+}
+
+/** The user and group that write on the IO share (the `ioVolume.writer` setting): the export decides. */
+export interface ShareWriter { uid: number; gid: number }
+
+/** A pod that writes on the IO share: as its writer when one is set, else as its image's user. */
+export function hardenedShareWriter(writer?: ShareWriter) {
+    return hardenedPod(writer?.uid, writer?.gid);
 }
 
 /** The runtime's seccomp profile, for every pod the chart and Dagster run. */
@@ -45,15 +53,17 @@ export const WEBSERVER_SECURITY = { allowPrivilegeEscalation: false, capabilitie
 /**
  * A run or step Job's `dagster-k8s/config` (placement.ts) with the same hardening, in the Python
  * client's snake_case: no privilege gain, no capability, the runtime's seccomp profile, and a
- * ServiceAccount token only for a pod that calls the API (run pods; step pods do not).
+ * ServiceAccount token only for a pod that calls the API (run pods; step pods do not), and as the
+ * share's writer when one is set (both write there).
  */
-export function hardenedJobConfig(config: object, callsApi: boolean): object {
+export function hardenedJobConfig(config: object, callsApi: boolean, writer?: ShareWriter): object {
     const c = config as { container_config?: object; pod_spec_config?: object };
+    const user = writer ? { run_as_non_root: true, run_as_user: writer.uid, run_as_group: writer.gid } : {};
     return {
         ...c,
         container_config: { ...c.container_config,
             security_context: { allow_privilege_escalation: false, capabilities: { drop: ["ALL"] } } },
         pod_spec_config: { ...c.pod_spec_config, automount_service_account_token: callsApi,
-            security_context: { seccomp_profile: { type: "RuntimeDefault" } } },
+            security_context: { seccomp_profile: { type: "RuntimeDefault" }, ...user } },
     };
 }

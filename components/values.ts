@@ -4,7 +4,7 @@
 // here is secret, and `pulumi preview` can show the whole values diff.
 import { ContainerResources, dagsterK8sJobConfig, podPlacement } from "./placement";
 import * as images from "./images";
-import { DAGSTER_POD_SECURITY, hardenedJobConfig, NO_PRIVILEGES, WEBSERVER_SECURITY } from "./podSecurity";
+import { DAGSTER_POD_SECURITY, hardenedJobConfig, NO_PRIVILEGES, ShareWriter, WEBSERVER_SECURITY } from "./podSecurity";
 import * as resources from "./resources";
 import { POSTGRESQL_DATABASE, POSTGRESQL_PORT, POSTGRESQL_SCHEME, POSTGRESQL_USER } from "./storage";
 
@@ -57,7 +57,8 @@ export interface ReleaseValuesArgs {
     maxConcurrentRuns: number;
     runPodResources: ContainerResources;
     stepPodResources: ContainerResources;
-    ioVolume: { claimName: string; mountPath: string };
+    /** The IO share, and who writes there (code servers, run and step pods) when not the images' user. */
+    ioVolume: { claimName: string; mountPath: string; writer?: ShareWriter };
     codeLocations: readonly CodeLocationValues[];
     /** Names of the Secrets whose keys become environment variables of user code. */
     envSecretNames: readonly string[];
@@ -80,13 +81,15 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
     const imagePullSecrets = a.imagePullSecretNames.map((name) => ({ name }));
     const volumes = [{ name: IO_VOLUME, persistentVolumeClaim: { claimName: a.ioVolume.claimName } }];
     const volumeMounts = [{ name: IO_VOLUME, mountPath: a.ioVolume.mountPath }];
+    const { writer } = a.ioVolume;
+    const asWriter = writer ? { runAsNonRoot: true, runAsUser: writer.uid, runAsGroup: writer.gid } : {};
     // Read by the code server (run worker Job tags), and by run and step pods (op tags).
     const codeLocationEnv = {
         [IO_MOUNT_PATH_ENV]: a.ioVolume.mountPath,
         [K8S_JOB_CONFIG_ENV]: JSON.stringify(hardenedJobConfig(
-            dagsterK8sJobConfig(a.nodeHostnames, a.finishedJobTtlSeconds, a.runPodResources), true)),
+            dagsterK8sJobConfig(a.nodeHostnames, a.finishedJobTtlSeconds, a.runPodResources), true, writer)),
         [K8S_STEP_CONFIG_ENV]: JSON.stringify(hardenedJobConfig(
-            dagsterK8sJobConfig(a.nodeHostnames, a.finishedJobTtlSeconds, a.stepPodResources), false)),
+            dagsterK8sJobConfig(a.nodeHostnames, a.finishedJobTtlSeconds, a.stepPodResources), false, writer)),
     };
 
     return {
@@ -139,7 +142,7 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
                 volumeMounts,
                 includeConfigInLaunchedRuns: { enabled: true },
                 resources: resources.CODE_SERVER,
-                podSecurityContext: DAGSTER_POD_SECURITY,
+                podSecurityContext: { ...DAGSTER_POD_SECURITY, ...asWriter },
                 securityContext: NO_PRIVILEGES,
                 ...placement,
             })),

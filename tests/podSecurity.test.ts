@@ -81,6 +81,25 @@ describe("pod security", () => {
             { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] } });
     });
 
+    it("runs what writes on the IO share as ioVolume.writer: code servers, run and step pods, backups, log pruning", async () => {
+        const writer = await runProgram({ overrides: { ...KDE04_SECRETS, ioVolume: { value: {
+            nfs: { server: "sciserver-fs1", path: "/srv/vc_crypt/IMQCAM/dagster_filesystem_io" }, writer: { uid: 1000, gid: 100 } } } } });
+        const asWriter = { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 100 };
+        for (const [name, spec] of podSpecs(writer).filter(([n]) => !["postgresql", "rabbitmq"].includes(n))) {
+            assert.deepStrictEqual(spec.securityContext, { seccompProfile: { type: "RuntimeDefault" }, ...asWriter, fsGroup: 100 }, name);
+        }
+        const v = releaseValuesOf(writer);
+        const codeServer = v["dagster-user-deployments"].deployments[0];
+        assert.deepStrictEqual(codeServer.podSecurityContext, { seccompProfile: { type: "RuntimeDefault" }, ...asWriter });
+        for (const e of codeServer.env.filter((e: any) => e.name.startsWith("IMQCAM_K8S_"))) {
+            assert.deepStrictEqual(JSON.parse(e.value).pod_spec_config.security_context, {
+                seccomp_profile: { type: "RuntimeDefault" }, run_as_non_root: true, run_as_user: 1000, run_as_group: 100 }, e.name);
+        }
+        // Pods that only read the share, or not at all, keep their image's user.
+        assert.strictEqual(v.dagsterDaemon.podSecurityContext.runAsUser, undefined);
+        assert.strictEqual(v.runLauncher.config.celeryK8sRunLauncher.podSecurityContext.runAsUser, undefined);
+    });
+
     it("hardens run and step Jobs through their dagster-k8s/config, with a token only for run pods", () => {
         const env = Object.fromEntries(releaseValuesOf(run)["dagster-user-deployments"].deployments[0].env
             .map((e: any) => [e.name, e.value]));

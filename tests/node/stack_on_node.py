@@ -3,7 +3,8 @@ the program's own code under Pulumi's mocks), applied as the Kubernetes provider
 three differences, each a setting or a stated transform:
 
 - the IO volume is the program's `ioVolume.hostPath` form on a folder of the node (this kernel has
-  no NFS client), set through the `ioVolume` setting;
+  no NFS client), set through the `ioVolume` setting, owned by a uid that is not root, which
+  `ioVolume.writer` names as an operator names the NFS share's owner;
 - the code location is the image built from the project's Dockerfile and lock, pinned by digest
   through the `codeLocations[0].image` setting (nothing is built or pushed by the program);
 - CPU requests are divided by CPU_SHARE, and run and step pods ask for less through the
@@ -20,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,8 @@ NAMESPACE = "imqcam-dagster"
 STORAGE_CLASS = "local-storage-kde04"  # Pulumi.kde04.yaml's postgresqlVolume/rabbitmqVolume class
 CODE_LOCATION = "imqcam-example-1"
 CPU_SHARE = 4
+# Who owns the share, as an NFS export would decide, and so the `ioVolume.writer` setting.
+SHARE_WRITER = {"uid": 4321, "gid": 4321}
 SMALL_POD = {"requests": {"cpu": "50m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "2Gi"}}
 
 
@@ -76,11 +80,11 @@ def pinned_images() -> dict:
     return pins
 
 
-def settings(io_dir: Path) -> dict:
+def settings(io_dir: Path, writer: dict | None = SHARE_WRITER) -> dict:
     """The settings the node needs besides kde04's own (see the module's docstring)."""
     return {
         "ioVolume": {"value": {"hostPath": {"path": str(io_dir)}, "size": "5Gi",
-                               "mountPath": "/tmp/imqcam_filesystem_io_data"}},
+                               "mountPath": "/tmp/imqcam_filesystem_io_data", **({"writer": writer} if writer else {})}},
         "codeLocations": {"value": [{"name": CODE_LOCATION, "module": "imqcam", "attribute": "defs", "port": 3030,
                                      "image": user_code_image()}]},
         "runPodResources": {"value": SMALL_POD},
@@ -234,6 +238,7 @@ def apply_release(node: real_node.RealNode, values: dict, namespace: str, patche
 def deploy(node: real_node.RealNode) -> Deployed:
     io_dir = node.root / "io"
     io_dir.mkdir()
+    os.chown(io_dir, SHARE_WRITER["uid"], SHARE_WRITER["gid"])
     result = evaluation(settings(io_dir))
     objs = fit_requests(result["objects"])
     provide_storage(node, objs)

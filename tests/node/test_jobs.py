@@ -53,6 +53,9 @@ def test_log_pruning_deletes_only_what_is_older_than_the_retention(kde04):
     for path, age_days in ((old_run / "a.out", keep_days + 2), (new_run / "b.out", keep_days - 1), (outputs, keep_days + 30)):
         path.write_text("x")
         os.utime(path, (now - age_days * DAY, now - age_days * DAY))
+    # As the run and step pods write them: as the share's writer.
+    for path in (logs, *logs.rglob("*"), outputs.parent, outputs):
+        os.chown(path, stack_on_node.SHARE_WRITER["uid"], stack_on_node.SHARE_WRITER["gid"])
     log = run_cron_job(kde04, "dagster-compute-log-pruning", "prune-now")
     assert not (logs / "old-run").exists(), log
     assert (new_run / "b.out").is_file(), log

@@ -129,6 +129,10 @@ def test_a_run_goes_through_the_celery_k8s_run_launcher_on_the_node(kde04, dagst
     assert restarts and not any(restarts.values()), restarts
     # The step's print, kept as its compute log on the IO volume.
     logs = [p for p in (kde04.io_dir / "compute-logs").rglob("*") if p.is_file() and run_id in str(p)]
+    # Written as the share's writer (the ioVolume.writer setting), not root.
+    writer = stack_on_node.SHARE_WRITER
+    assert logs and all((p.stat().st_uid, p.stat().st_gid) == (writer["uid"], writer["gid"]) for p in logs), \
+        [(p, p.stat().st_uid) for p in logs]
     assert any("multiplying 'imqcam' by 3" in p.read_text(errors="replace") for p in logs), logs
 
 

@@ -67,7 +67,8 @@ def stack_file(io_dir: Path) -> str:
     image built here, pinned by digest; small run and step pods)."""
     doc = yaml.safe_load((program.REPO / "Pulumi.kde04.yaml").read_text())
     doc["config"]["imqcam-dagster:registryPassword"] = {"secure": "v1:rehearsal-ciphertext"}
-    for key, setting in stack_on_node.settings(io_dir).items():
+    # No ioVolume.writer: the manual deployment wrote the share as root.
+    for key, setting in stack_on_node.settings(io_dir, writer=None).items():
         doc["config"][f"imqcam-dagster:{key}"] = copy.deepcopy(setting["value"])  # no YAML aliases
     return yaml.safe_dump(doc, sort_keys=False)
 
