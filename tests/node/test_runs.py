@@ -110,6 +110,7 @@ def test_a_run_goes_through_the_celery_k8s_run_launcher_on_the_node(kde04, dagst
     pods = [p for p in kde04.node.get("pods", "-n", kde04.namespace)["items"]
             if p["metadata"].get("labels", {}).get("dagster/run-id") == run_id]
     assert len(pods) == len(run_jobs)
+    writer = stack_on_node.SHARE_WRITER  # run and step pods both write on the share
     for pod in pods:
         spec = pod["spec"]
         assert spec["nodeName"] == kde04.node.node_name
@@ -119,7 +120,8 @@ def test_a_run_goes_through_the_celery_k8s_run_launcher_on_the_node(kde04, dagst
         # Hardened by their dagster-k8s/config; only the run pod, which calls the API, has a token.
         is_run_pod = pod["metadata"]["labels"]["app.kubernetes.io/component"] == "run_worker"
         assert spec["automountServiceAccountToken"] is is_run_pod, pod["metadata"]["name"]
-        assert spec["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}, pod["metadata"]["name"]
+        assert spec["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}, "runAsNonRoot": True,
+                                           "runAsUser": writer["uid"], "runAsGroup": writer["gid"]}, pod["metadata"]["name"]
         assert spec["containers"][0]["securityContext"] == {"allowPrivilegeEscalation": False,
                                                             "capabilities": {"drop": ["ALL"]}}, pod["metadata"]["name"]
     # No Celery worker was restarted meanwhile (the chart's default liveness timing did, on this node).
@@ -130,7 +132,6 @@ def test_a_run_goes_through_the_celery_k8s_run_launcher_on_the_node(kde04, dagst
     # The step's print, kept as its compute log on the IO volume.
     logs = [p for p in (kde04.io_dir / "compute-logs").rglob("*") if p.is_file() and run_id in str(p)]
     # Written as the share's writer (the ioVolume.writer setting), not root.
-    writer = stack_on_node.SHARE_WRITER
     assert logs and all((p.stat().st_uid, p.stat().st_gid) == (writer["uid"], writer["gid"]) for p in logs), \
         [(p, p.stat().st_uid) for p in logs]
     assert any("multiplying 'imqcam' by 3" in p.read_text(errors="replace") for p in logs), logs

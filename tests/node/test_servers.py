@@ -36,6 +36,11 @@ def run_pod(kde04, name: str, image: str, script: str, env_from_secret: str | No
     return stack_on_node.run_to_end(kde04.node, pod, timeout)
 
 
+# As database/backup.sh waits: a NetworkPolicy enforcer lets a new pod's address through a moment
+# after the pod starts (kube-router here: refused until then), and PostgreSQL may be restarting.
+WAIT_FOR_DATABASE = "until pg_isready -q -h dagster-postgresql; do sleep 1; done; "
+
+
 def postgresql_image(kde04) -> str:
     return kde04.find("StatefulSet", "dagster-postgresql")["spec"]["template"]["spec"]["containers"][0]["image"]
 
@@ -52,13 +57,13 @@ def exec_in(kde04, pod: str, container: str, script: str, check: bool = True):
 def test_postgresql_starts_on_its_claim_and_accepts_the_generated_password_over_its_service(kde04):
     # Over TCP, by Service name, from another pod, with the password from the Secret: as Dagster logs in.
     phase, log = run_pod(kde04, "login-check", postgresql_image(kde04), role="databaseBackups", script=
-                         'PGPASSWORD="$POSTGRES_PASSWORD" psql -h dagster-postgresql -U dagster -d dagster -Atc '
-                         '"select current_user, (select count(*) from alembic_version)"',
+                         WAIT_FOR_DATABASE + 'PGPASSWORD="$POSTGRES_PASSWORD" psql -h dagster-postgresql -U dagster '
+                         '-d dagster -Atc "select current_user, (select count(*) from alembic_version)"',
                          env={"POSTGRES_PASSWORD": secret_value(kde04, "dagster-postgresql-credentials",
                                                                 "postgresql-password")})
     assert phase == "Succeeded" and "dagster|1" in log, log
     phase, log = run_pod(kde04, "wrong-password", postgresql_image(kde04), role="databaseBackups", script=
-                         'PGPASSWORD=wrong psql -h dagster-postgresql -U dagster -d dagster -c "select 1"')
+                         WAIT_FOR_DATABASE + 'PGPASSWORD=wrong psql -h dagster-postgresql -U dagster -d dagster -c "select 1"')
     assert phase == "Failed" and "password authentication failed" in log, log
     # The claim holds the data directory: the volume's folder on the node has it.
     claim = kde04.node.get("pvc", "dagster-postgresql-data", "-n", kde04.namespace)
