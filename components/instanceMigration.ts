@@ -4,7 +4,7 @@ import { BackupTarget, backupContainer, ioVolume } from "./databaseBackups";
 import * as images from "./images";
 import * as resources from "./resources";
 import { podPlacement } from "./placement";
-import { hardenedShareWriter, NO_PRIVILEGES } from "./podSecurity";
+import { hardenedShareWriter, READ_ONLY_ROOT } from "./podSecurity";
 import { PASSWORD_ENV, storageInstanceYaml } from "./storage";
 
 /** A migration may rewrite every event log row of a large history: give it time. */
@@ -67,10 +67,10 @@ export class InstanceMigration extends pulumi.ComponentResource {
                         // The backup finishes first; the migration never starts without one. One kept
                         // per schema revision it starts from: a second run (after a restore) keeps the first.
                         initContainers: [{ ...backupContainer(target, `before-dagster-${args.dagsterVersion}`, 1, true),
-                            securityContext: NO_PRIVILEGES }],
+                            securityContext: READ_ONLY_ROOT }],
                         containers: [{
                             name: "migrate",
-                            securityContext: NO_PRIVILEGES,
+                            securityContext: READ_ONLY_ROOT,
                             image: images.dagsterImage(args.dagsterVersion, args.dagsterDigest),
                             command: ["dagster", "instance", "migrate"],
                             resources: resources.MIGRATION,

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { podPlacement } from "./placement";
-import { hardenedShareWriter, NO_PRIVILEGES, ShareWriter } from "./podSecurity";
+import { hardenedShareWriter, READ_ONLY_ROOT, ShareWriter } from "./podSecurity";
 
 export interface PinnedCronJobArgs {
     namespace: pulumi.Input<string>;
@@ -45,7 +45,7 @@ export function pinnedCronJob(name: string, args: PinnedCronJobArgs, parent: pul
                             ...podPlacement(args.nodeHostnames),
                             ...hardenedShareWriter(args.shareWriter),
                             restartPolicy: "Never",
-                            containers: [{ ...args.container, securityContext: NO_PRIVILEGES }],
+                            containers: [{ ...args.container, securityContext: READ_ONLY_ROOT }],
                             volumes: args.volumes,
                         },
                     },

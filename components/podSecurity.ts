@@ -20,6 +20,9 @@ export const NO_PRIVILEGES: k8s.types.input.core.v1.SecurityContext = {
     capabilities: { drop: ["ALL"] },
 };
 
+/** A Job's container, which writes only on its volumes (the IO share, DAGSTER_HOME): its root file system read-only. */
+export const READ_ONLY_ROOT: k8s.types.input.core.v1.SecurityContext = { ...NO_PRIVILEGES, readOnlyRootFilesystem: true };
+
 /**
  * Every pod the program runs: none calls the Kubernetes API, so none gets a ServiceAccount token,
  * and each runs under the runtime's default seccomp profile. With `user`, the pod runs as that

@@ -53,6 +53,19 @@ describe("pod security", () => {
         assert.deepStrictEqual(NO_PRIVILEGES, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
     });
 
+    it("gives every Job's container a read-only root file system (they write only on their volumes)", () => {
+        const jobs = podSpecs(run).filter(([name]) => !["postgresql", "rabbitmq"].includes(name));
+        assert.deepStrictEqual(jobs.map(([name]) => name).sort(), ["compute-log-pruning", "database-backups", "instance-migration"]);
+        for (const [name, spec] of jobs) {
+            for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+                assert.strictEqual(c.securityContext.readOnlyRootFilesystem, true, `${name}/${c.name}`);
+            }
+        }
+        for (const [name, spec] of podSpecs(run).filter(([n]) => ["postgresql", "rabbitmq"].includes(n))) {
+            assert.strictEqual(spec.containers[0].securityContext.readOnlyRootFilesystem, undefined, name);
+        }
+    });
+
     it("runs the database and the broker as their images' own user, which owns their data volume", () => {
         const servers = podSpecs(run).filter(([name]) => name === "postgresql" || name === "rabbitmq");
         assert.strictEqual(servers.length, 2);
