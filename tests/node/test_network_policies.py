@@ -201,6 +201,17 @@ def test_port_forward_reaches_the_webserver_that_no_pod_reaches(kde04, live):
     assert got.stdout.strip() == "200", got.stderr
 
 
+def test_readme_s_api_server_lookup_prints_the_endpoint_the_tests_narrow_it_to(kde04):
+    """README's command for `network.apiServer`, run as written: the address and port pods reach the
+    API server at, which stack_on_node.settings names."""
+    readme = (stack_on_node.program.REPO / "README.md").read_text().replace("\\\n", " ")
+    [line] = [line.strip() for line in readme.splitlines() if line.strip().startswith("kubectl get endpointslices")]
+    done = kde04.node.kubectl(*shlex.split(line)[1:])
+    assert done.stdout.split() == [real_node.NODE_IP, str(real_node.API_PORT)], done.stdout
+    narrowed = stack_on_node.settings(kde04.io_dir)["network"]["value"]["apiServer"]
+    assert narrowed == {"cidrs": [f"{real_node.NODE_IP}/32"], "ports": [real_node.API_PORT]}
+
+
 def test_readme_s_enforcement_check_says_enforced(kde04, live):
     """README's one-line check from another namespace, run as written (the image is the stand-in of
     the same reference, imported on the node)."""
