@@ -8,7 +8,7 @@ import * as yaml from "js-yaml";
 import { LocalChart, readLocalChart } from "./chart";
 import { DEFAULT_IMAGES, dagsterImage, ThirdPartyImages } from "./components/images";
 import { NetworkAccessSettings } from "./components/networkAccess";
-import { ShareWriter } from "./components/podSecurity";
+import { ShareWriter, USER_CODE_USER } from "./components/podSecurity";
 import { ConfigReader, Json, Problem } from "./configReader";
 import { NetworkSettingsReader } from "./networkSettings";
 import * as rules from "./rules";
@@ -25,8 +25,8 @@ export interface IoVolumeSettings {
     source: NfsSource | HostPathSource;
     size: string;
     mountPath: string;
-    /** Who writes on it (code servers, run and step pods, backups, log pruning); unset: the images' user. */
-    writer?: ShareWriter;
+    /** Who writes on it (code servers, run and step pods, backups, log pruning); unset: the user-code image's user. */
+    writer: ShareWriter;
 }
 
 /** A claim that keeps a stateful service's data (run history, broker queues). */
@@ -340,12 +340,11 @@ class Reader extends ConfigReader {
             const hostDir = hostPath && this.requiredString(hostPath, "ioVolume.hostPath", "path", rules.absolutePath, "/var/local-data/dagster-io");
             if (hostDir) source = { kind: "hostPath", path: hostDir };
         }
-        const writer = o.writer === undefined ? undefined : this.shareWriter(o.writer);
-        if (o.writer !== undefined && !writer) return undefined;
-        return source && size && mountPath ? { source, size, mountPath, ...(writer ? { writer } : {}) } : undefined;
+        const writer = o.writer === undefined ? USER_CODE_USER : this.shareWriter(o.writer);
+        return source && size && mountPath && writer ? { source, size, mountPath, writer } : undefined;
     }
 
-    /** `ioVolume.writer`: {uid, gid}, neither root (root is what an unset writer means). */
+    /** `ioVolume.writer`: {uid, gid}, neither root: nothing the stack runs writes on the share as root. */
     private shareWriter(value: Json): ShareWriter | undefined {
         const o = this.object("ioVolume.writer", ["uid", "gid"], "", value);
         if (!o) return undefined;
@@ -353,7 +352,7 @@ class Reader extends ConfigReader {
             const n = Number(o[field]);
             if (Number.isInteger(n) && n >= 1 && n <= 2147483647) return n;
             this.report(`ioVolume.writer.${field}`, o[field] === undefined ? "is not set"
-                : `"${o[field]}" is not a ${field} from 1 to 2147483647 (leave ioVolume.writer unset for the images' user)`,
+                : `"${o[field]}" is not a ${field} from 1 to 2147483647 (unset, the share's writer is ${USER_CODE_USER.uid}:${USER_CODE_USER.gid}, the user-code image's user)`,
             `pulumi config set --path 'ioVolume.writer.${field}' 1000  (the share's owner: npm run take-over -- --stack <stack> --dry-run prints it)`);
             return undefined;
         };

@@ -30,8 +30,8 @@ export interface ComputeLogPruningArgs {
     nodeHostnames: readonly string[];
     /** busybox, by tag or pinned by digest (the `images` setting). */
     image: string;
-    /** Who writes on the share (the `ioVolume.writer` setting); unset: the image's user. */
-    ioWriter?: ShareWriter;
+    /** Who writes on the share (the `ioVolume.writer` setting, by default the user-code image's user). */
+    ioWriter: ShareWriter;
 }
 
 /** Keeps the compute logs on the IO volume from growing for ever: older than keepDays, deleted. */

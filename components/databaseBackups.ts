@@ -24,8 +24,8 @@ export interface BackupTarget {
     nodeHostnames: readonly string[];
     /** The PostgreSQL image, by tag or pinned by digest (the `images` setting). */
     image: string;
-    /** Who writes on the share (the `ioVolume.writer` setting); unset: the image's user. */
-    ioWriter?: ShareWriter;
+    /** Who writes on the share (the `ioVolume.writer` setting, by default the user-code image's user). */
+    ioWriter: ShareWriter;
 }
 
 /**

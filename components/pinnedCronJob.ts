@@ -17,8 +17,8 @@ export interface PinnedCronJobArgs {
     succeededKept: number;
     /** How late a missed run may still start; by default, only on time. */
     startingDeadlineSeconds?: number;
-    /** Its volumes include the IO share: it runs as the share's writer, when one is set. */
-    shareWriter?: ShareWriter;
+    /** Its volumes include the IO share: it runs as the share's writer. */
+    shareWriter: ShareWriter;
 }
 
 /**

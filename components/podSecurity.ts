@@ -24,18 +24,16 @@ export const NO_PRIVILEGES: k8s.types.input.core.v1.SecurityContext = {
 export const READ_ONLY_ROOT: k8s.types.input.core.v1.SecurityContext = { ...NO_PRIVILEGES, readOnlyRootFilesystem: true };
 
 /**
- * Every pod the program runs: none calls the Kubernetes API, so none gets a ServiceAccount token,
- * and each runs under the runtime's default seccomp profile. With `user`, the pod runs as that
- * user and its volumes are group-owned by it, so a server writes its data on a new claim without
- * root. Without it the image's user stays: the backup and pruning Jobs write on the IO share as
- * the manual deployment did, whose owner the NFS export decides.
+ * Every pod the program runs: none calls the Kubernetes API, so none gets a ServiceAccount token;
+ * each runs under the runtime's default seccomp profile, as a non-root user whose group owns its
+ * volumes (`fsGroup`), so a server writes its data on a new claim without root.
  */
-export function hardenedPod(user?: number, group = user): Pick<k8s.types.input.core.v1.PodSpec, "automountServiceAccountToken" | "securityContext"> {
+export function hardenedPod(user: number, group = user): Pick<k8s.types.input.core.v1.PodSpec, "automountServiceAccountToken" | "securityContext"> {
     return {
         automountServiceAccountToken: false,
         securityContext: {
             seccompProfile: { type: "RuntimeDefault" },
-            ...(user === undefined ? {} : { runAsNonRoot: true, runAsUser: user, runAsGroup: group, fsGroup: group }),
+            runAsNonRoot: true, runAsUser: user, runAsGroup: group, fsGroup: group,
         },
     };
 }
@@ -43,9 +41,15 @@ export function hardenedPod(user?: number, group = user): Pick<k8s.types.input.c
 /** The user and group that write on the IO share (the `ioVolume.writer` setting): the export decides. */
 export interface ShareWriter { uid: number; gid: number }
 
-/** A pod that writes on the IO share: as its writer when one is set, else as its image's user. */
-export function hardenedShareWriter(writer?: ShareWriter) {
-    return hardenedPod(writer?.uid, writer?.gid);
+/**
+ * The user-code image's own user (`USER` in code-locations/imqcam/Dockerfile), and the share's
+ * writer when `ioVolume.writer` is unset: every pod that writes there runs as one non-root user.
+ */
+export const USER_CODE_USER: ShareWriter = { uid: 10001, gid: 10001 };
+
+/** A pod that writes on the IO share: as its writer, whatever its image's user. */
+export function hardenedShareWriter(writer: ShareWriter) {
+    return hardenedPod(writer.uid, writer.gid);
 }
 
 /** The runtime's seccomp profile, for every pod the chart and Dagster run. */
@@ -57,11 +61,11 @@ export const WEBSERVER_SECURITY = { allowPrivilegeEscalation: false, capabilitie
  * A run or step Job's `dagster-k8s/config` (placement.ts) with the same hardening, in the Python
  * client's snake_case: no privilege gain, no capability, the runtime's seccomp profile, and a
  * ServiceAccount token only for a pod that calls the API (run pods; step pods do not), and as the
- * share's writer when one is set (both write there).
+ * share's writer (both write there).
  */
-export function hardenedJobConfig(config: object, callsApi: boolean, writer?: ShareWriter): object {
+export function hardenedJobConfig(config: object, callsApi: boolean, writer: ShareWriter): object {
     const c = config as { container_config?: object; pod_spec_config?: object };
-    const user = writer ? { run_as_non_root: true, run_as_user: writer.uid, run_as_group: writer.gid } : {};
+    const user = { run_as_non_root: true, run_as_user: writer.uid, run_as_group: writer.gid };
     return {
         ...c,
         container_config: { ...c.container_config,

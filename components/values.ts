@@ -57,8 +57,8 @@ export interface ReleaseValuesArgs {
     maxConcurrentRuns: number;
     runPodResources: ContainerResources;
     stepPodResources: ContainerResources;
-    /** The IO share, and who writes there (code servers, run and step pods) when not the images' user. */
-    ioVolume: { claimName: string; mountPath: string; writer?: ShareWriter };
+    /** The IO share, and who writes there (code servers, run and step pods). */
+    ioVolume: { claimName: string; mountPath: string; writer: ShareWriter };
     codeLocations: readonly CodeLocationValues[];
     /** Names of the Secrets whose keys become environment variables of user code. */
     envSecretNames: readonly string[];
@@ -82,7 +82,7 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
     const volumes = [{ name: IO_VOLUME, persistentVolumeClaim: { claimName: a.ioVolume.claimName } }];
     const volumeMounts = [{ name: IO_VOLUME, mountPath: a.ioVolume.mountPath }];
     const { writer } = a.ioVolume;
-    const asWriter = writer ? { runAsNonRoot: true, runAsUser: writer.uid, runAsGroup: writer.gid } : {};
+    const asWriter = { runAsNonRoot: true, runAsUser: writer.uid, runAsGroup: writer.gid };
     // Read by the code server (run worker Job tags), and by run and step pods (op tags).
     const codeLocationEnv = {
         [IO_MOUNT_PATH_ENV]: a.ioVolume.mountPath,

@@ -5,7 +5,8 @@
 // resource built and the Release values rendered; then the cluster of the current kube context
 // checked as `pulumi up` checks it (clusterPreflight.ts: nodes, StorageClasses, free volumes of a
 // class without a provisioner, the Kubernetes version). Not the ownership check: before the
-// uninstall the old release is still there, as it must be. Prints JSON {problems, buildsImages}.
+// uninstall the old release is still there, as it must be. Prints JSON {problems, buildsImages,
+// shareWriter}.
 import { kubectl } from "../clusterOwnership";
 import { preflightProblems, readClusterFacts } from "../clusterPreflight";
 import { Problem } from "../configReader";
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
         problems,
         // Docker is needed only where `pulumi up` builds an image (a code location with a context).
         buildsImages: settings?.codeLocations.some((l) => l.build !== undefined) ?? true,
+        // Who will write on the IO share, so the takeover can check the share lets it.
+        shareWriter: settings?.ioVolume.writer ?? null,
     }, null, 1));
 }
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from . import names
 from .cluster import CommandError
 from .context import Context, Failed, Stop, describe_summary, summary_to_json
-from .inventory import io_pod_exec, share_location
+from .inventory import share_location
+from .share import io_pod_exec
 
 # In the pod: refuse a path that is not a mounted volume (the bytes would land in the container),
 # then write the upload and print its sha256.
@@ -28,9 +29,15 @@ grep -qF -- " $mount " /proc/mounts || { echo "$mount is not a mounted volume in
 mkdir -p "$dir"
 cat > "$dir/$name.partial"
 """ + _SHA256 + 'sha "$dir/$name.partial"\n'
+# Then rename it into place and, as the old pod writes as root, hand the dump and the folders made
+# for it to the stack's writer ($3:$4), as everything on the share.
 FINISH = r"""set -eu
-dir="$1"; name="$2"
+dir="$1"; name="$2"; owner="$3:$4"; mount="$5"
 mv -f "$dir/$name.partial" "$dir/$name"
+if [ "$(id -u)" = 0 ]; then
+    chown "$owner" "$dir/$name"
+    d="$dir"; while [ "$d" != "$mount" ] && [ "$d" != / ]; do chown "$owner" "$d"; d="$(dirname "$d")"; done
+fi
 """ + _SHA256 + 'sha "$dir/$name"\n'
 DISCARD = 'rm -f "$1/$2.partial"'
 
@@ -61,9 +68,11 @@ def copy_to_share(ctx: Context, local: Path, sha: str) -> str:
         ctx.cluster.run([*exec_, DISCARD, "sh", folder, local.name], quiet=True)
         raise Failed(f"the copy on the NFS share has sha256 {uploaded or '(none)'}, the local dump {sha}; "
                      f"the partial copy was removed. Run the same command again to retry.")
-    final = ctx.cluster.run([*exec_, FINISH, "sh", folder, local.name],
-                            shown=[*exec_, "<rename $1/$2.partial to $1/$2, print its sha256>", "sh", folder,
-                                   local.name]).decode().strip()
+    writer = ctx.inventory["share_writer"]
+    owner = [str(writer["uid"]), str(writer["gid"]), mount]
+    final = ctx.cluster.run([*exec_, FINISH, "sh", folder, local.name, *owner],
+                            shown=[*exec_, "<rename $1/$2.partial to $1/$2, give it to $3:$4, print its sha256>", "sh",
+                                   folder, local.name, *owner]).decode().strip()
     if final != sha:
         raise Failed(f"{folder}/{local.name} on the NFS share has sha256 {final}, expected {sha}.")
     return f"{folder}/{local.name}"

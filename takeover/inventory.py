@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Optional
 
-from . import names
+from . import names, share
 from .cluster import CommandError
 from .context import Context, describe_summary, summary_to_json
 
@@ -143,25 +143,6 @@ def _io_pod(pods: list, claim: str, mount_path: str) -> Optional[dict]:
     return {"pod": pod_name, "container": container}
 
 
-def io_pod_exec(namespace: str, pod: dict) -> list:
-    """`kubectl exec` into the pod that mounts the share, for a `sh -c` script and its arguments."""
-    return ["kubectl", "exec", "-i", "-n", namespace, pod["pod"], "-c", pod["container"], "--", "sh", "-c"]
-
-
-# The share's top folder: owner uid:gid and mode, as the pods that write there see it.
-OWNER = 'stat -c "%u:%g %a" "$1"'
-
-
-def _share_owner(ctx: Context, namespace: str, pod: Optional[dict], mount: str) -> Optional[str]:
-    """`uid:gid mode` of the share's top folder (the NFS export decides who may write there), or None."""
-    if pod is None:
-        return None
-    try:
-        return ctx.cluster.run([*io_pod_exec(namespace, pod), OWNER, "sh", mount], quiet=True).decode().strip() or None
-    except CommandError:
-        return None
-
-
 def _release_env_secrets(values: dict) -> list:
     """Secret names the old release's values attach as envSecrets (user code and run launcher)."""
     found = set()
@@ -199,15 +180,16 @@ DOCKER = (["docker", "info", "--format", "{{.ServerVersion}}"],
 CHECK_STACK = ["ts-node", "--transpile-only", "scripts/checkStack.ts", "--stack"]
 
 
-def preflight(ctx: Context) -> list:
+def preflight(ctx: Context) -> tuple[list, Optional[dict]]:
     """Everything `pulumi up` would stop at after the uninstall, found now: the program's own checks
     of the stack's settings, its Release values and the cluster (scripts/checkStack.ts), and the
-    tools the later steps run; Docker only when `pulumi up` will build an image."""
+    tools the later steps run; Docker only when `pulumi up` will build an image. With them, who the
+    stack will write on the IO share as ({uid, gid}, or None when the settings are not valid)."""
     failed = []
     try:
         check = json.loads(ctx.cluster.run([*CHECK_STACK, ctx.stack], quiet=True))
     except CommandError as e:
-        return [f"the program could not check the stack and the cluster: {e}"]
+        return [f"the program could not check the stack and the cluster: {e}"], None
     for p in check["problems"]:
         failed.append(f"`pulumi up` would stop after the uninstall at {p['key']}: {p['problem']} (fix: {p['fix']})")
     for argv, problem in (PULUMI, *([DOCKER] if check["buildsImages"] else [])):
@@ -215,19 +197,20 @@ def preflight(ctx: Context) -> list:
             ctx.cluster.run(argv, quiet=True)
         except CommandError as e:
             failed.append(f"{problem}: {e}")
-    return failed
+    return failed, check.get("shareWriter")
 
 
 def gather(ctx: Context) -> dict:
     c = ctx.cluster
     ctx.out("Inventory (read-only) ...")
-    inv = {"stack": ctx.stack, **stack_settings(ctx), "preflight": preflight(ctx)}
+    failed, writer = preflight(ctx)
+    inv = {"stack": ctx.stack, **stack_settings(ctx), "preflight": failed, "share_writer": writer}
     ns = inv["namespace"]
     namespace = c.get("namespace", ns)
     inv["namespace_uid"] = namespace["metadata"].get("uid") if namespace else None
     inv["io_pv"] = _pv(c.get("pv", names.IO_VOLUME))
     inv.update(claims={}, releases=[], release_env_secrets=[], secrets={}, old_db_pod=None, io_pod=None, share_owner=None,
-               old_deployments=[], history=None, runs_in_progress={}, history_error=None, run_tag_duplicates=0)
+               share_unwritable=None, old_deployments=[], history=None, runs_in_progress={}, history_error=None, run_tag_duplicates=0)
     if namespace is None:
         return inv
     inv["claims"] = {o["metadata"]["name"]: _claim(o) for o in c.list("pvc", ns)}
@@ -241,7 +224,8 @@ def gather(ctx: Context) -> dict:
         inv["secrets"][secret] = None if obj is None else sorted((obj.get("data") or {}).keys())
     inv["old_db_pod"] = _db_pod(c.get("pod", names.OLD_DB_POD, ns))
     inv["io_pod"] = _io_pod(c.list("pods", ns), names.IO_VOLUME, inv["io_mount_path"])
-    inv["share_owner"] = _share_owner(ctx, ns, inv["io_pod"], inv["io_mount_path"])
+    inv["share_owner"] = share.read_owner(ctx, ns, inv["io_pod"], inv["io_mount_path"])
+    inv["share_unwritable"] = share.read_unwritable(ctx, ns, inv["io_pod"], inv["io_mount_path"], writer)
     inv["old_deployments"] = [{
         "name": d["metadata"]["name"],
         "replicas": d.get("spec", {}).get("replicas", 1),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from . import names
+from . import names, share
 from .context import describe_summary
 from .inventory import describe_source
 
@@ -26,6 +26,37 @@ def describe_owner(owner: Optional[str]) -> str:
     ids, _, mode = owner.partition(" ")
     uid, _, gid = ids.partition(":")
     return f"its top folder belongs to uid {uid}, gid {gid} (mode {mode})"
+
+def describe_writer(inv: dict) -> str:
+    """Whether the stack's writer may write everything on the share (share.py's `find`)."""
+    writer, unwritable = inv.get("share_writer"), inv.get("share_unwritable")
+    if not writer or unwritable is None:
+        return "whether the stack's writer may write everything on it was not checked"
+    who = f"uid {writer['uid']}, gid {writer['gid']}"
+    if unwritable["count"]:
+        return f"{unwritable['count']} files and folders on it are not writable by the stack's writer ({who})"
+    return f"everything on it is writable by the stack's writer ({who})"
+
+
+def _check_share_writer(inv: dict, problems: list) -> None:
+    """After the switch every pod writes the share as `ioVolume.writer`: what it may not write would
+    fail runs, backups and the log pruning, with the old release already gone."""
+    writer, unwritable, pod = inv.get("share_writer"), inv.get("share_unwritable"), inv.get("io_pod")
+    if not writer or not unwritable or not unwritable["count"] or not pod:
+        return
+    mount, stack = inv["io_mount_path"], inv["stack"]
+    fix = f"`{share.give_to_writer_command(inv['namespace'], pod, mount, writer)}`"
+    owner = (inv.get("share_owner") or "").partition(" ")[0].split(":")
+    if len(owner) == 2 and owner[0] not in ("0", str(writer["uid"])):
+        fix += (f", or, to keep the share's owner, make it the writer: `pulumi config set --path 'ioVolume.writer.uid' "
+                f"{owner[0]} --stack {stack} && pulumi config set --path 'ioVolume.writer.gid' {owner[1]} --stack {stack}`")
+    problems.append(
+        f"{unwritable['count']} files and folders on the IO share may not be written by uid {writer['uid']}, "
+        f"gid {writer['gid']}, who writes there after the takeover (ioVolume.writer; unset, the user-code image's "
+        f"user), e.g. {', '.join(unwritable['examples'])}. Runs, backups and the log pruning would fail on them once "
+        f"the old release is gone. Give them to that user from the old pod that mounts the share, which runs as root "
+        f"(where the NFS export squashes root, run the same chown on the NFS server): {fix}.")
+
 
 def _check_claim(inv: dict, name: str, purpose: str, problems: list) -> None:
     claim = inv["claims"].get(name)
@@ -165,6 +196,7 @@ def plan(inv: dict) -> tuple[list, list]:
                         f"database's claim itself and never adopts one; find out what made it before going on.")
     _check_secrets(inv, problems)
     _check_database(inv, problems)
+    _check_share_writer(inv, problems)
     if inv["io_pod"] is None:
         problems.append(f"No ready pod mounts claim {names.IO_VOLUME} at {inv['io_mount_path']}; the backup is "
                         f"copied to the NFS share through the user-code server. Check its pod "
@@ -178,7 +210,8 @@ def plan(inv: dict) -> tuple[list, list]:
         Row(ADOPT, "Namespace", ns, "the stack takes it over in place (never deleted and re-created)"),
         Row(ADOPT, "PersistentVolume", names.IO_VOLUME,
             f"{describe_source(pv.get('source'))}, {pv.get('capacity')}, reclaim {pv.get('reclaim_policy')}: "
-            f"taken over in place, files and binding untouched; {describe_owner(inv.get('share_owner'))}"),
+            f"taken over in place, files and binding untouched; {describe_owner(inv.get('share_owner'))}; "
+            f"{describe_writer(inv)}"),
         Row(ADOPT, "PersistentVolumeClaim", names.IO_VOLUME, f"taken over in place, still bound to PersistentVolume {names.IO_VOLUME}"),
         Row(KEEP, "PersistentVolumeClaim", names.OLD_DB_CLAIM,
             "the old run history's data stays until the restored history is verified"),

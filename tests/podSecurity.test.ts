@@ -3,7 +3,9 @@
 // as their images' own users. tests/cluster admits them under the namespace's level on a real API
 // server; tests/node runs them so on a real node.
 import * as assert from "assert";
-import { hardenedPod, NO_PRIVILEGES, POD_SECURITY_LABELS, SERVER_USER } from "../components/podSecurity";
+import * as fs from "fs";
+import * as path from "path";
+import { NO_PRIVILEGES, POD_SECURITY_LABELS, SERVER_USER, USER_CODE_USER } from "../components/podSecurity";
 import { one, ofType, releaseValuesOf, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
 import { KDE04_SECRETS } from "./fixtures";
 
@@ -74,8 +76,29 @@ describe("pod security", () => {
                 runAsUser: SERVER_USER, runAsGroup: SERVER_USER, fsGroup: SERVER_USER }, name);
         }
         assert.strictEqual(SERVER_USER, 999, "the official postgres and rabbitmq images' uid and gid");
-        // The Jobs keep their image's user: they write on the IO share, whose owner the export decides.
-        assert.deepStrictEqual(hardenedPod().securityContext, { seccompProfile: { type: "RuntimeDefault" } });
+    });
+
+    it("runs what writes on the IO share as the user-code image's user when ioVolume.writer is unset", () => {
+        const image = { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001 };
+        const writers = podSpecs(run).filter(([n]) => !["postgresql", "rabbitmq"].includes(n));
+        assert.strictEqual(writers.length, 3);
+        for (const [name, spec] of writers) {
+            assert.deepStrictEqual(spec.securityContext, { seccompProfile: { type: "RuntimeDefault" }, ...image, fsGroup: 10001 }, name);
+        }
+        const v = releaseValuesOf(run);
+        const codeServer = v["dagster-user-deployments"].deployments[0];
+        assert.deepStrictEqual(codeServer.podSecurityContext, { seccompProfile: { type: "RuntimeDefault" }, ...image });
+        for (const e of codeServer.env.filter((e: any) => e.name.startsWith("IMQCAM_K8S_"))) {
+            assert.deepStrictEqual(JSON.parse(e.value).pod_spec_config.security_context, {
+                seccomp_profile: { type: "RuntimeDefault" }, run_as_non_root: true, run_as_user: 10001, run_as_group: 10001 }, e.name);
+        }
+    });
+
+    it("names the same user as the user-code image's Dockerfile, by number", () => {
+        const dockerfile = fs.readFileSync(path.join(__dirname, "..", "code-locations", "imqcam", "Dockerfile"), "utf8");
+        const users = [...dockerfile.matchAll(/^USER\s+(\S+)\s*$/gm)].map((m) => m[1]);
+        assert.deepStrictEqual(users, [`${USER_CODE_USER.uid}:${USER_CODE_USER.gid}`],
+            "one USER, numeric (the kubelet checks runAsNonRoot against it), the stack's default writer");
     });
 
     it("hardens the chart's pods through the Release values: seccomp, no privilege gain, no capability", () => {
@@ -85,7 +108,9 @@ describe("pod security", () => {
         const components: Array<[string, any]> = [["daemon", v.dagsterDaemon], ["Celery workers", v.runLauncher.config.celeryK8sRunLauncher],
             ...v["dagster-user-deployments"].deployments.map((d: any): [string, any] => [d.name, d])];
         for (const [name, c] of components) {
-            assert.deepStrictEqual(c.podSecurityContext, seccomp, name);
+            // Code servers also run as the share's writer (below); the rest keep their image's user.
+            const { runAsNonRoot, runAsUser, runAsGroup, ...rest } = c.podSecurityContext;
+            assert.deepStrictEqual(rest, seccomp, name);
             assert.deepStrictEqual(c.securityContext, none, name);
         }
         assert.deepStrictEqual(v.dagsterWebserver.podSecurityContext, seccomp);
@@ -120,7 +145,8 @@ describe("pod security", () => {
             const config = JSON.parse(env[key]);
             assert.deepStrictEqual(config.container_config.security_context,
                 { allow_privilege_escalation: false, capabilities: { drop: ["ALL"] } }, key);
-            assert.deepStrictEqual(config.pod_spec_config.security_context, { seccomp_profile: { type: "RuntimeDefault" } }, key);
+            assert.deepStrictEqual(config.pod_spec_config.security_context, { seccomp_profile: { type: "RuntimeDefault" },
+                run_as_non_root: true, run_as_user: 10001, run_as_group: 10001 }, key);
             assert.strictEqual(config.pod_spec_config.automount_service_account_token, token, key);
         }
     });

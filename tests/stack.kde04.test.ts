@@ -227,7 +227,8 @@ describe("kde04 stack under mocks", () => {
         const jobConfig = (resources: object, token: boolean) => ({
             container_config: { resources, security_context: { allow_privilege_escalation: false, capabilities: { drop: ["ALL"] } } },
             pod_spec_config: { node_selector: { "kubernetes.io/hostname": KDE04 }, automount_service_account_token: token,
-                security_context: { seccomp_profile: { type: "RuntimeDefault" } } },
+                security_context: { seccomp_profile: { type: "RuntimeDefault" },
+                    run_as_non_root: true, run_as_user: 10001, run_as_group: 10001 } },
             job_spec_config: { ttl_seconds_after_finished: 3600 },
         });
         const run = jobConfig({ requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "2Gi" } }, true);

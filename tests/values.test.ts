@@ -3,7 +3,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { dagsterK8sJobConfig, podPlacement } from "../components/placement";
-import { hardenedJobConfig } from "../components/podSecurity";
+import { hardenedJobConfig, USER_CODE_USER } from "../components/podSecurity";
 import { DEFAULT_IMAGES } from "../components/images";
 import { buildReleaseValues, ReleaseValuesArgs } from "../components/values";
 
@@ -16,7 +16,7 @@ const args = (patch: Partial<ReleaseValuesArgs> = {}): ReleaseValuesArgs => ({
     maxConcurrentRuns: 4,
     runPodResources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "2Gi" } },
     stepPodResources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "4Gi" } },
-    ioVolume: { claimName: "io-claim", mountPath: "/data/io" },
+    ioVolume: { claimName: "io-claim", mountPath: "/data/io", writer: USER_CODE_USER },
     codeLocations: [{ name: "loc-a", module: "pkg_a", attribute: "defs", port: 4000,
         repository: "registry.example/a", digest: `sha256:${"a".repeat(64)}` }],
     envSecretNames: ["creds-1234"],
@@ -155,7 +155,7 @@ describe("buildReleaseValues", () => {
         assert.deepStrictEqual(schedulingKeys(buildReleaseValues(args())), []);
         const env = (buildReleaseValues(args()) as any).runLauncher.config.celeryK8sRunLauncher.env;
         assert.deepStrictEqual(JSON.parse(env.IMQCAM_K8S_JOB_CONFIG), hardenedJobConfig({
-            container_config: { resources: args().runPodResources }, job_spec_config: { ttl_seconds_after_finished: 3600 } }, true));
+            container_config: { resources: args().runPodResources }, job_spec_config: { ttl_seconds_after_finished: 3600 } }, true, USER_CODE_USER));
         assert.strictEqual(JSON.parse(env.IMQCAM_K8S_JOB_CONFIG).pod_spec_config.node_selector, undefined);
     });
 
@@ -168,7 +168,7 @@ describe("buildReleaseValues", () => {
             assert.strictEqual(target.nodeSelector, undefined);
         }
         const jobConfig = JSON.parse(v.runLauncher.config.celeryK8sRunLauncher.env.IMQCAM_K8S_JOB_CONFIG);
-        assert.deepStrictEqual(jobConfig, hardenedJobConfig(dagsterK8sJobConfig(["n1", "n2"], 3600, args().runPodResources), true));
+        assert.deepStrictEqual(jobConfig, hardenedJobConfig(dagsterK8sJobConfig(["n1", "n2"], 3600, args().runPodResources), true, USER_CODE_USER));
     });
 
     it("gives each code location its own deployment", () => {

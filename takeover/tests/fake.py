@@ -13,13 +13,14 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import os
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 from takeover.backup import DISCARD, FINISH, UPLOAD
-from takeover.inventory import OWNER
+from takeover.share import OWNER, UNWRITABLE
 from takeover.cluster import CommandError
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -123,6 +124,9 @@ class World:
         # Knobs for bad cases.
         self.share_mounted = True
         self.share_owner = "1000:100 2775"  # what `stat` prints of the share's top folder
+        self.share_writer = {"uid": 10001, "gid": 10001}  # the stack's ioVolume.writer, as checkStack.ts prints it
+        self.share_unwritable: list = []  # paths on the share the writer may not write (share.UNWRITABLE)
+        self.share_owners: dict = {}  # what the takeover gave to whom (chown), by path in the pods
         self.share_corrupts = False
         self.migrate_fails = False
         self.uninstall_deletes: list = []
@@ -178,7 +182,8 @@ class World:
         a = call.argv
         if a[:3] == ["ts-node", "--transpile-only", "scripts/checkStack.ts"]:
             # The program's own check (tested for real in tests/cluster): what this world says it finds.
-            return json.dumps({"problems": self.stack_problems, "buildsImages": self.builds_images}).encode()
+            return json.dumps({"problems": self.stack_problems, "buildsImages": self.builds_images,
+                               "shareWriter": self.share_writer}).encode()
         if a[0] == "ts-node":
             return self._stack_config(a[-2], a[-1])
         if a[:2] == ["kubectl", "get"]:
@@ -273,12 +278,19 @@ class World:
             self.share[f"{folder}/{name}.partial"] = data
             return (hashlib.sha256(data).hexdigest() + "\n").encode()
         if script == FINISH:
-            folder, name = args
+            folder, name, uid, gid, mount = args
             self.share[f"{folder}/{name}"] = self.share.pop(f"{folder}/{name}.partial")
+            assert folder.startswith(f"{mount}/"), (folder, mount)
+            for path in (f"{folder}/{name}", folder, os.path.dirname(folder)):
+                self.share_owners[path] = f"{uid}:{gid}"
             self.effects.append("share copy")
             return (hashlib.sha256(self.share[f"{folder}/{name}"]).hexdigest() + "\n").encode()
         if script == OWNER:
             return f"{self.share_owner}\n".encode()
+        if script == UNWRITABLE:
+            assert args[1:] == [str(self.share_writer["uid"]), str(self.share_writer["gid"])], args
+            found = self.share_unwritable
+            return "".join(f"{p}\n" for p in [*found[:3], *([str(len(found))] if found else [])]).encode()
         if script == DISCARD:
             self.share.pop(f"{args[0]}/{args[1]}.partial", None)
             return b""

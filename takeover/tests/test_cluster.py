@@ -1,5 +1,6 @@
 """The command layer with real processes (sh, cat), no cluster; the share scripts in a real shell."""
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from fake import Clock
 from takeover.backup import DISCARD, FINISH, UPLOAD
 from takeover.cluster import Cluster, CommandError, subprocess_runner
+from takeover.share import UNWRITABLE
 
 
 def cluster(tmp_path, lines=None):
@@ -80,11 +82,42 @@ def test_the_share_scripts_in_a_real_shell(tmp_path):
     sha = hashlib.sha256(data).hexdigest()
     uploaded = c.run(["sh", "-c", UPLOAD, "sh", _mount_point(), str(folder), "h.dump"], stdin=data, quiet=True)
     assert uploaded.decode().strip() == sha and (folder / "h.dump.partial").read_bytes() == data
-    finished = c.run(["sh", "-c", FINISH, "sh", str(folder), "h.dump"], quiet=True)
+    before = tmp_path.stat()
+    finished = c.run(["sh", "-c", FINISH, "sh", str(folder), "h.dump", "4321", "4322", str(tmp_path)], quiet=True)
     assert finished.decode().strip() == sha and sorted(p.name for p in folder.iterdir()) == ["h.dump"]
+    # As root (the old pods), the dump and the folders made for it go to the stack's writer, the
+    # share's top folder stays as it was; as anyone else nothing is given away.
+    owners = {p: (p.stat().st_uid, p.stat().st_gid) for p in (folder / "h.dump", folder, folder.parent)}
+    want = (4321, 4322) if os.geteuid() == 0 else (os.geteuid(), os.getegid())
+    assert owners == {p: want for p in owners}, owners
+    assert (tmp_path.stat().st_uid, tmp_path.stat().st_gid) == (before.st_uid, before.st_gid)
     with pytest.raises(CommandError, match="is not a mounted volume in this pod") as e:
         c.run(["sh", "-c", UPLOAD, "sh", str(tmp_path), str(folder), "other.dump"], stdin=data, quiet=True)
     assert e.value.returncode == 3 and not (folder / "other.dump.partial").exists()
     c.run(["sh", "-c", UPLOAD, "sh", _mount_point(), str(folder), "cut.dump"], stdin=data[:10], quiet=True)
     c.run(["sh", "-c", DISCARD, "sh", str(folder), "cut.dump"], quiet=True)
     assert sorted(p.name for p in folder.iterdir()) == ["h.dump"]
+
+
+def test_what_the_writer_may_not_write_in_a_real_shell(tmp_path):
+    """share.UNWRITABLE with GNU find: owner, group and others' write bits, files and folders alike."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root, to give files to other users (the test machines run as root)")
+    share = tmp_path / "share"
+    folders = {"": (4321, 4322, 0o755), "group": (1, 4322, 0o2775), "others": (1, 1, 0o777), "root": (0, 0, 0o755)}
+    files = {"mine": (4321, 1, 0o644), "group/read-only": (1, 4322, 0o644), "root/log": (0, 0, 0o644),
+             "root/open": (0, 0, 0o666), "not-mine": (4321, 1, 0o444)}
+    for rel in folders:
+        (share / rel).mkdir(exist_ok=True)
+    for rel in files:
+        (share / rel).write_text("x")
+    for rel, (uid, gid, mode) in {**files, **folders}.items():
+        os.chown(share / rel, uid, gid)
+        os.chmod(share / rel, mode)
+    denied = {str(share / rel) for rel in ("group/read-only", "root", "root/log", "not-mine")}
+    lines = cluster(tmp_path).run(["sh", "-c", UNWRITABLE, "sh", str(share), "4321", "4322"], quiet=True).decode().splitlines()
+    # The first three it found, then how many.
+    assert len(lines) == 4 and lines[-1] == "4" and set(lines[:-1]) < denied, lines
+    for path in denied:
+        os.chmod(path, 0o777)
+    assert cluster(tmp_path).run(["sh", "-c", UNWRITABLE, "sh", str(share), "4321", "4322"], quiet=True) == b""

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from fake import FakeDB
-from takeover import inventory, plan
+from takeover import inventory, plan, share
 from takeover.cluster import Cluster
 from takeover.context import Context
 from takeover.state import State
@@ -41,6 +41,7 @@ def test_plan_for_kde04_names_every_object_and_action(world, tmp_path):
     pv = next(r for r in rows if r.kind == "PersistentVolume")
     assert "sciserver-fs1:/srv/vc_crypt/IMQCAM/dagster_filesystem_io" in pv.what
     assert "its top folder belongs to uid 1000, gid 100 (mode 2775)" in pv.what
+    assert "everything on it is writable by the stack's writer (uid 10001, gid 10001)" in pv.what
     assert "dagster-1.7.5" in by_name[("replace", "dagster")] and "1.13.27" in by_name[("replace", "dagster")]
     assert "50 runs" in by_name[("replace", "dagster-postgresql-0")]
     assert "dagster-postgresql-data" in by_name[("replace", "dagster-postgresql-0")]
@@ -191,9 +192,16 @@ def _duplicate_run_tags(w):
     w.dbs["dagster-postgresql"].run_tag_duplicates = 2
 
 
+def _share_not_writable(w):
+    w.share_unwritable = ["/tmp/imqcam_filesystem_io_data/compute_logs", "/tmp/imqcam_filesystem_io_data/a/b",
+                          "/tmp/imqcam_filesystem_io_data/a/c", "/tmp/imqcam_filesystem_io_data/a/d"]
+
+
 STOPS = {
     "duplicate run tags": (_duplicate_run_tags, "The old run history has 2 duplicate run_tags rows"),
     "docker not running": (_no_docker, "docker cannot reach its daemon"),
+    "a share the writer may not write": (_share_not_writable, "4 files and folders on the IO share may not be "
+                                         "written by uid 10001, gid 10001"),
     "a stack pulumi up would refuse": (_stack_pulumi_up_refuses, "`pulumi up` would stop after the uninstall at "
                                                                   "registryPassword: is not set"),
     "pulumi not logged in": (_not_logged_in, "pulumi is not logged in"),
@@ -255,8 +263,8 @@ def test_each_stop_condition_exits_2_and_changes_nothing(world, session, case):
     assert session.run("--yes") == 2
     assert message in session.text()
     assert "this run changed nothing" in session.text()
-    # The one exec of the inventory reads the share's owner (`stat`).
-    assert not [c.line for c in world.log if c.line.startswith(MUTATING) and inventory.OWNER not in c.argv]
+    # The inventory's execs only read the share (its owner, what its writer may not write).
+    assert not [c.line for c in world.log if c.line.startswith(MUTATING) and not set(share.READS) & set(c.argv)]
     assert world.effects == []
     assert not session.state_path.exists()
 
@@ -267,3 +275,40 @@ def test_docker_is_needed_only_where_pulumi_up_builds_an_image(world, tmp_path):
     _, problems = plan.plan(gather(world, tmp_path))
     assert problems == []
     assert not world.calls("docker")
+
+
+def test_a_share_the_writer_may_not_write_stops_with_commands_that_fix_it(world, tmp_path):
+    """The first paths and how many, the chown to paste (from the old pod, which writes as root), and,
+    where the share's owner is not root, the writer settings that keep it; nothing else stops."""
+    _share_not_writable(world)
+    rows, problems = plan.plan(gather(world, tmp_path))
+    assert len(problems) == 1, problems
+    p = problems[0]
+    assert "e.g. /tmp/imqcam_filesystem_io_data/compute_logs, /tmp/imqcam_filesystem_io_data/a/b, " \
+           "/tmp/imqcam_filesystem_io_data/a/c. Runs" in p, p
+    pod = next(n for n in world.pods if n.startswith("dagster-dagster-user-deployments-imqcam-example-1-"))
+    container = world.pods[pod]["spec"]["containers"][0]["name"]
+    assert (f"`kubectl exec -n imqcam-dagster {pod} -c {container} -- chown -R 10001:10001 "
+            f"/tmp/imqcam_filesystem_io_data`") in p, p
+    assert ("`pulumi config set --path 'ioVolume.writer.uid' 1000 --stack kde04 && "
+            "pulumi config set --path 'ioVolume.writer.gid' 100 --stack kde04`") in p, p
+    pv = next(r for r in rows if r.kind == "PersistentVolume")
+    assert "4 files and folders on it are not writable by the stack's writer (uid 10001, gid 10001)" in pv.what
+
+    # A root-owned share: only the chown keeps every pod off root.
+    world.share_owner = "0:0 755"
+    _, problems = plan.plan(gather(world, tmp_path))
+    assert "chown -R 10001:10001" in problems[0] and "ioVolume.writer.uid" not in problems[0].split("Give them")[1]
+
+
+def test_the_share_check_asks_for_the_stacks_writer_and_is_skipped_without_one(world, tmp_path):
+    world.share_writer = {"uid": 4321, "gid": 99}
+    _share_not_writable(world)
+    _, problems = plan.plan(gather(world, tmp_path))
+    assert any("may not be written by uid 4321, gid 99" in p for p in problems), problems
+    # Settings the program refuses: no writer; that refusal is the plan's problem, not this check.
+    world.share_writer = None
+    inv = gather(world, tmp_path)
+    assert inv["share_unwritable"] is None
+    rows, _ = plan.plan(inv)
+    assert "was not checked" in next(r for r in rows if r.kind == "PersistentVolume").what

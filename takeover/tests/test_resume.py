@@ -10,8 +10,8 @@ from fake import FakeDB, NEW_ALEMBIC
 FAILURES = [
     ("history.dump", "before", 1),
     ("history.dump", "after", 1),
-    ("kubectl exec", "before", 2),               # the upload to the share (#1: the inventory's read of its owner)
-    ("kubectl exec", "after", 3),                # the rename on the share
+    ("kubectl exec", "before", 3),               # the upload to the share (#1, #2: the inventory's reads of it)
+    ("kubectl exec", "after", 4),                # the rename on the share
     ("pulumi config set", "before", 2),
     ("pulumi config set", "after", 3),
     ("kubectl scale deployment dagster-daemon", "before", 1),   # stopping the old daemon

@@ -162,11 +162,11 @@ def test_the_migration_job_is_scheduled_and_completes(deployed):
     assert plane.wait_for(f"Job {job['metadata']['name']} complete", complete, timeout=90)
 
 
-def test_pod_security_admits_every_pod_and_warns_only_that_the_jobs_run_as_root(deployed):
+def test_pod_security_admits_every_pod_and_every_one_passes_restricted(deployed):
     """The namespace enforces `baseline` (every object above was admitted under it) and warns at
     `restricted`: each pod-carrying object sent again alone (a server-side dry run) shows what
-    `restricted` would say of it. The database and the broker pass it; the Jobs keep their image's
-    user (root) for the IO share, and nothing else is held against them."""
+    `restricted` would say of it. Every one of the program's passes it: the database and the broker
+    as their images' users, the Jobs as the share's writer."""
     plane, stack, objs, _ = deployed
     namespace = plane.get("namespace", _namespace(objs))
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
@@ -176,9 +176,14 @@ def test_pod_security_admits_every_pod_and_warns_only_that_the_jobs_run_as_root(
                              "-f", "-", input=json.dumps(owner))
         warned[f"{owner['kind']} {owner['metadata']['name']}"] = [
             line for line in done.stderr.splitlines() if "would violate PodSecurity" in line]
-    servers = {k: v for k, v in warned.items() if k.startswith("StatefulSet")}
-    assert len(servers) == 2 and not any(servers.values()), servers
-    jobs = {k: v for k, v in warned.items() if not k.startswith("StatefulSet")}
-    assert len(jobs) == 3, jobs
-    for what, lines in jobs.items():
-        assert len(lines) == 1 and '"restricted:latest": runAsNonRoot != true' in lines[0], (what, lines)
+    assert len(warned) == 5 and sum(k.startswith("StatefulSet") for k in warned) == 2, warned
+    assert not any(warned.values()), warned
+    # The check is live: the same Job without its user is held against restricted.
+    job = next(o for o, _ in program.pod_specs(objs) if o["kind"] == "Job")
+    rootless = json.loads(json.dumps(job))
+    for key in ("runAsNonRoot", "runAsUser"):
+        rootless["spec"]["template"]["spec"]["securityContext"].pop(key)
+    rootless["metadata"]["name"] += "-as-root"
+    done = plane.kubectl("apply", "--server-side", "--dry-run=server", f"--field-manager={program.FIELD_MANAGER}",
+                         "-f", "-", input=json.dumps(rootless))
+    assert '"restricted:latest": runAsNonRoot != true' in done.stderr, done.stderr

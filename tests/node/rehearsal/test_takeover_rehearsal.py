@@ -19,7 +19,9 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -67,7 +69,7 @@ def stack_file(io_dir: Path) -> str:
     image built here, pinned by digest; small run and step pods)."""
     doc = yaml.safe_load((program.REPO / "Pulumi.kde04.yaml").read_text())
     doc["config"]["imqcam-dagster:registryPassword"] = {"secure": "v1:rehearsal-ciphertext"}
-    # No ioVolume.writer: the manual deployment wrote the share as root.
+    # No ioVolume.writer, as kde04's file: the stack writes the share as the user-code image's user.
     for key, setting in stack_on_node.settings(io_dir, writer=None).items():
         doc["config"][f"imqcam-dagster:{key}"] = copy.deepcopy(setting["value"])  # no YAML aliases
     return yaml.safe_dump(doc, sort_keys=False)
@@ -122,20 +124,32 @@ def takeover(node, env: dict, *args: str, kill_after_one_step: bool = False) -> 
     return proc.wait(timeout=1800), "".join(lines)
 
 
-def test_the_dry_run_finds_nothing_in_the_way(rehearsal):
+def test_the_dry_run_stops_at_a_share_written_as_root_and_its_fix_clears_the_way(rehearsal):
     node, env, io_dir = rehearsal
     # What the dry run asks for: volumes of kde04's class for the program's claims (README).
     claims = stack_on_node.claims_of_the_class(stack_on_node.evaluation({}, stack=STACK)["objects"])
     assert len(claims) == 2, claims
     node.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List",
                                                         "items": stack_on_node.local_volumes(node, claims)[1:]}))
+    # The old pods wrote the share as root; the stack writes it as 10001, which may not.
+    code, out = takeover(node, env, "--dry-run")
+    assert code == 2, out
+    assert "old run history: 3 runs (FAILURE: 1, SUCCESS: 2)" in out, out
+    written = sum(1 for _ in io_dir.rglob("*")) + 1
+    assert f"{written} files and folders on the IO share may not be written by uid 10001, gid 10001" in out, out
+    # The fix it prints, pasted as an operator would: a chown in the old code server's pod.
+    fix = re.search(r"Give them to that user .*?: `(kubectl exec [^`]+)`", out, re.S)
+    assert fix, out
+    node.kubectl(*shlex.split(fix.group(1))[1:])
+    assert {(p.stat().st_uid, p.stat().st_gid) for p in [io_dir, *io_dir.rglob("*")]} == {(10001, 10001)}
+
     code, out = takeover(node, env, "--dry-run")
     assert code == 0, out
-    assert "old run history: 3 runs (FAILURE: 1, SUCCESS: 2)" in out, out
     assert "the node's folder" in out and "Dry run: nothing was changed." in out, out
     # The share's owner as the old code server's pod sees it: the folder's on the node.
     st = io_dir.stat()
-    assert f"its top folder belongs to uid {st.st_uid}, gid {st.st_gid} (mode {st.st_mode & 0o7777:o})" in out, out
+    assert f"its top folder belongs to uid 10001, gid 10001 (mode {st.st_mode & 0o7777:o})" in out, out
+    assert "everything on it is writable by the stack's writer (uid 10001, gid 10001)" in out, out
 
 
 def test_the_takeover_killed_after_each_step_resumes_and_carries_everything(rehearsal):
@@ -169,6 +183,8 @@ def test_the_takeover_killed_after_each_step_resumes_and_carries_everything(rehe
     assert (io_dir / MARKER).read_text() == "kept\n"
     dumps = list((io_dir / "backups" / "takeover").glob("history-*.dump"))
     assert dumps and not list((io_dir / "backups" / "takeover").glob("*.partial")), dumps
+    # Copied through the old pod, as root, and given to the stack's writer with the folders made for it.
+    assert {(p.stat().st_uid, p.stat().st_gid) for p in [*dumps, dumps[0].parent, dumps[0].parent.parent]} == {(10001, 10001)}
     # The old release gone, its claims deleted (--delete-old), their volumes kept (Retain).
     assert json.loads(node.helm("list", "-n", NS, "-o", "json").stdout) == []
     claims = {c["metadata"]["name"] for c in node.get("pvc", "-n", NS)["items"]}
@@ -185,6 +201,9 @@ def test_a_run_on_the_carried_history_succeeds(rehearsal):
     before = history(node, NEW_DB, "dagster")
     status, _ = test_runs.launch_and_wait(deployed, "example_job", RUN_ID, test_runs.RUN_CONFIG)
     assert status == "SUCCESS"
+    # Its step log, written as the user-code image's user.
+    logs = [p for p in (io_dir / "compute-logs").rglob("*") if p.is_file() and RUN_ID in str(p)]
+    assert logs and {(p.stat().st_uid, p.stat().st_gid) for p in logs} == {(10001, 10001)}, logs
     after = history(node, NEW_DB, "dagster")
     assert sorted(after["runs"]) == sorted(before["runs"] + [f"{RUN_ID} SUCCESS"]), after
     assert int(after["event_log_rows"]) > int(before["event_log_rows"])
