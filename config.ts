@@ -150,8 +150,18 @@ export function loadSettings(projectDir: string = process.cwd()): Settings {
         if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = value;
     }
     const stackFile = path.join(projectDir, `Pulumi.${pulumi.getStack()}.yaml`);
-    const plainText = fs.existsSync(stackFile) ? plainTextSecrets(fs.readFileSync(stackFile, "utf8")) : [];
-    return parseSettings(raw, (key) => isConfigSecret(prefix + key), projectDir, plainText);
+    const text = fs.existsSync(stackFile) ? fs.readFileSync(stackFile, "utf8") : "";
+    return parseSettings(raw, (key) => isConfigSecret(prefix + key), projectDir, plainTextSecrets(text),
+        projectSettingsIn(text));
+}
+
+/** Settings of the whole project, never of one stack: one Dagster for every stack and the lock. */
+const PROJECT_KEYS = ["dagsterVersion"];
+
+/** Project settings a stack file sets (`pulumi config set` writes there), which the program refuses. */
+export function projectSettingsIn(stackFileText: string): string[] {
+    const config = (yaml.load(stackFileText) as { config?: Record<string, unknown> } | undefined)?.config ?? {};
+    return PROJECT_KEYS.filter((key) => config[`${PROJECT}:${key}`] !== undefined);
 }
 
 /** Keys whose every value must be encrypted in the stack file. */
@@ -194,11 +204,16 @@ export function parseSettings(
     isSecret: (key: string) => boolean,
     projectDir: string,
     plainTextInStackFile: string[] = [],
+    projectSettingsInStackFile: string[] = [],
 ): Settings {
     const p = new Reader(raw);
     for (const key of plainTextInStackFile) {
         p.report(key, "is written in clear text in the stack file; it must be encrypted",
             `pulumi config set --secret --path '${key}' <value>`);
+    }
+    for (const key of projectSettingsInStackFile) {
+        p.report(key, "is set in the stack file, but it is the project's, one for every stack and the lock " +
+            "(Pulumi.yaml; to change it: npm run lock -- --dagster-version <version>)", `pulumi config rm ${key}`);
     }
     for (const key of Object.keys(raw)) {
         if (!(KEYS as readonly string[]).includes(key)) {
@@ -208,7 +223,7 @@ export function parseSettings(
     }
 
     const namespace = p.string("namespace", rules.dnsLabel, "imqcam-dagster");
-    const dagsterVersion = p.string("dagsterVersion", rules.dagsterVersion, "1.13.27");
+    const dagsterVersion = p.dagsterVersion();
     const nodeHostnames = p.nodeHostnames();
     const ioVolume = p.ioVolume();
     const envSecrets = p.envSecrets(isSecret("envSecrets"));
@@ -229,10 +244,9 @@ export function parseSettings(
         if (dagsterVersion && locked !== undefined && locked !== dagsterVersion) {
             p.report("dagsterVersion",
                 `is ${dagsterVersion}, but ${lock} (codeLocations[${i}]) installs ` +
-                `${locked === null ? "no exact dagster" : `dagster ${locked}`}; the image must run the chart's Dagster`,
-                locked
-                    ? `pulumi config set dagsterVersion ${locked} (the locked one), or npm run lock -- --stack <this stack> and commit ${lock}`
-                    : `npm run lock -- --stack <this stack> and commit ${lock}`);
+                `${locked === null ? "no exact dagster" : `dagster ${locked}`}; the image must run the chart's Dagster. ` +
+                `Lock it again for ${dagsterVersion} and commit ${lock}`,
+                "npm run lock");
         }
     }
     const chart = p.chartSource(projectDir, dagsterVersion);
@@ -495,6 +509,12 @@ class Reader extends ConfigReader {
         return keep !== undefined ? { schedule, keep } : undefined;
     }
 
+    /** dagsterVersion: Pulumi.yaml's, set by `npm run lock -- --dagster-version`, never by a stack. */
+    dagsterVersion(): string | undefined {
+        return this.check("dagsterVersion", this.raw["dagsterVersion"] ?? "", rules.dagsterVersion,
+            "npm run lock -- --dagster-version 1.13.27");
+    }
+
     /** dagsterChart: a chart file (.tgz) or folder of this project or machine, for its version. */
     chartSource(projectDir: string, dagsterVersion: string | undefined): ChartSource | undefined {
         const value = this.raw["dagsterChart"];
@@ -512,7 +532,7 @@ class Reader extends ConfigReader {
         } else if (dagsterVersion && chart.version !== dagsterVersion) {
             this.report("dagsterChart", `"${value}" is chart version ${chart.version}, and dagsterVersion is ${dagsterVersion}; ` +
                 "the chart, the Celery workers and the user code must run one Dagster",
-            `pulumi config set dagsterVersion ${chart.version}, or ${fix}`);
+            `pulumi config set dagsterChart ./charts/dagster-${dagsterVersion}.tgz  (or, for every stack, npm run lock -- --dagster-version ${chart.version})`);
         }
         return { kind: "local", path: value, kubeVersion: chart.kubeVersion };
     }

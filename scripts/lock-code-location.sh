@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Regenerate the code location's locks from the stack's Dagster version:
-#   npm run lock                     (dagsterVersion of stack kde04)
-#   npm run lock -- --stack local
+# Regenerate the code location's locks for the project's Dagster version (Pulumi.yaml's
+# dagsterVersion, one for every stack):
+#   npm run lock                                   (the version Pulumi.yaml has)
+#   npm run lock -- --dagster-version 1.13.28      (an upgrade: sets it in Pulumi.yaml first)
 #
 # requirements.lock: every package the image installs, exact versions and hashes, resolved by
 # uv for the image's platform and Python (linux/amd64, the Dockerfile's Python version) from
@@ -14,14 +15,14 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/python-tools.sh
 source "$repo_root/scripts/python-tools.sh"
 
-stack="kde04"
-if [[ "${1:-}" == "--stack" && -n "${2:-}" ]]; then
-  stack="$2"
+version_args=()
+if [[ "${1:-}" == "--dagster-version" && -n "${2:-}" && $# -eq 2 ]]; then
+  version_args=(--set "$2")
 elif [[ $# -gt 0 ]]; then
-  echo "usage: npm run lock [-- --stack <name>]" >&2
+  echo "usage: npm run lock [-- --dagster-version <version>]   (the version is the project's, for every stack)" >&2
   exit 2
 fi
-dagster_version="$(ts-node --transpile-only "$repo_root/scripts/stackConfig.ts" "$stack" dagsterVersion)"
+dagster_version="$(ts-node --transpile-only "$repo_root/scripts/dagsterVersion.ts" "${version_args[@]}")"
 
 # The resolver lives in its own cached environment, pinned, outside the repository.
 tools="$repo_root/.cache/lock-tools-uv-$UV_VERSION"
@@ -43,11 +44,11 @@ compile() { # <input> <output> [extra uv args]
   (cd "$code_location" && "$tools/bin/uv" pip compile --quiet "$input" \
     --generate-hashes --python-version "$image_python_version" \
     --python-platform x86_64-manylinux_2_28 \
-    --custom-compile-command "npm run lock -- --stack $stack" \
+    --custom-compile-command "npm run lock" \
     "$@" -o "$work/$output")
   mv "$work/$output" "$code_location/$output"
 }
 compile requirements.in requirements.lock -c ../../.cache/lock/dagster-pins.txt
 compile requirements-test.in requirements-test.lock -c requirements.lock
-echo "Locked the code location for Dagster $dagster_version (stack $stack, Python $image_python_version):"
+echo "Locked the code location for Dagster $dagster_version (every stack, Python $image_python_version):"
 echo "  code-locations/imqcam/requirements.lock, code-locations/imqcam/requirements-test.lock"

@@ -18,7 +18,7 @@ python_version="$("$python" -c 'import sys; print(sys.version.split()[0])')"
 venv="$(ensure_venv code-location-venv- "$code_location/requirements.lock" "$code_location/requirements-test.lock")"
 
 IMQCAM_CONTROL_PLANE_BIN="$(bash "$repo_root/control-plane/build.sh")"
-dagster_version="$("$repo_root/node_modules/.bin/ts-node" --transpile-only "$repo_root/scripts/stackConfig.ts" kde04 dagsterVersion)"
+dagster_version="$("$repo_root/node_modules/.bin/ts-node" --transpile-only "$repo_root/scripts/dagsterVersion.ts")"
 IMQCAM_NODE_IMAGES="$(bash "$repo_root/test-images/build.sh" "$IMQCAM_CONTROL_PLANE_BIN" "$dagster_version")"
 export IMQCAM_CONTROL_PLANE_BIN IMQCAM_NODE_IMAGES
 

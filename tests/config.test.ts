@@ -3,7 +3,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError, parseSettings, plainTextSecrets } from "../config";
+import { parse } from "shell-quote";
+import { ConfigError, parseSettings, plainTextSecrets, projectSettingsIn } from "../config";
 import { stackConfig, REPO_ROOT } from "../scripts/stackConfig";
 import { BAD_INPUTS, withSecrets } from "./configCases";
 import { runProgram } from "../scripts/mockProgram";
@@ -18,7 +19,7 @@ describe("configuration validation", () => {
             const problem = run.error.problems.find((p) => p.key === bad.key);
             assert.ok(problem, `no problem names ${bad.key}: ${run.error.message}`);
             assert.ok(problem.problem.includes(bad.says), `"${problem.problem}" should say "${bad.says}"`);
-            assert.match(problem.fix, /^pulumi config (set|rm)/);
+            assert.match(problem.fix, bad.fix ?? /^pulumi config (set|rm)/);
             assert.ok(run.error.message.includes(bad.key) && run.error.message.includes(problem.fix));
         });
     }
@@ -37,7 +38,27 @@ describe("configuration validation", () => {
         assert.ok(run.error instanceof ConfigError);
         const problem = run.error.problems.find((p) => p.key === "dagsterVersion");
         assert.ok(problem?.problem.includes("installs no exact dagster"), run.error.message);
-        assert.match(problem!.fix, /^npm run lock -- --stack <this stack>/);
+        assert.strictEqual(problem!.fix, "npm run lock");
+    });
+
+    it("refuses a Dagster version a stack file sets: the version is the project's, in Pulumi.yaml", async () => {
+        // As `pulumi config set dagsterVersion 1.13.28` leaves it: the CLI hands the program the
+        // stack's value in place of Pulumi.yaml's, so only the file shows who set it.
+        const stackFile = path.join(REPO_ROOT, "Pulumi.version-test.yaml");
+        fs.writeFileSync(stackFile, "config:\n  imqcam-dagster:ioVolume:\n    hostPath: {path: /data/io}\n" +
+            "  imqcam-dagster:dagsterVersion: 1.13.27\n");
+        try {
+            const run = await runProgram({ stack: "version-test" });
+            assert.ok(run.error instanceof ConfigError, `expected a ConfigError, got ${run.error}`);
+            assert.strictEqual(run.resources.length, 0);
+            const [problem] = run.error.problems;
+            assert.deepStrictEqual(run.error.problems.map((p) => p.key), ["dagsterVersion"]);
+            assert.ok(problem.problem.startsWith("is set in the stack file, but it is the project's"), problem.problem);
+            assert.deepStrictEqual(parse(problem.fix), ["pulumi", "config", "rm", "dagsterVersion"]);
+        } finally {
+            fs.rmSync(stackFile);
+        }
+        assert.deepStrictEqual(projectSettingsIn("config:\n  imqcam-dagster:namespace: x\n"), []);
     });
 
     it("reports every problem at once", async () => {

@@ -8,6 +8,8 @@ export interface BadInput {
     overrides: Record<string, Override>;
     key: string;
     says: string;
+    /** The fix's command, when it is not a `pulumi config set` or `rm`. */
+    fix?: RegExp;
 }
 
 const envSecrets = (value: object, secret = true): Record<string, Override> => ({ envSecrets: { value, secret } });
@@ -53,15 +55,15 @@ export const BAD_INPUTS: BadInput[] = [
     { what: "an unknown field in ioVolume", overrides: nfs({ nfss: {} }),
         key: "ioVolume.nfss", says: "not a known field" },
     { what: "a dagsterVersion that is not an exact release", overrides: { dagsterVersion: { value: "1.13" } },
-        key: "dagsterVersion", says: "not an exact Dagster release" },
+        key: "dagsterVersion", says: "not an exact Dagster release", fix: /^npm run lock -- --dagster-version 1\.13\.27$/ },
     { what: "a dagsterVersion range", overrides: { dagsterVersion: { value: "^1.13.27" } },
-        key: "dagsterVersion", says: "not an exact Dagster release" },
+        key: "dagsterVersion", says: "not an exact Dagster release", fix: /^npm run lock -- --dagster-version 1\.13\.27$/ },
     { what: "a Dagster major version other than 1", overrides: { dagsterVersion: { value: "2.0.0" } },
-        key: "dagsterVersion", says: "is not supported" },
+        key: "dagsterVersion", says: "is not supported", fix: /^npm run lock -- --dagster-version 1\.13\.27$/ },
     { what: "a Dagster release before 1.13", overrides: { dagsterVersion: { value: "1.12.7" } },
-        key: "dagsterVersion", says: "is not supported" },
+        key: "dagsterVersion", says: "is not supported", fix: /^npm run lock -- --dagster-version 1\.13\.27$/ },
     { what: "a dagsterVersion the code location's lock was not made for", overrides: { dagsterVersion: { value: "1.13.999" } },
-        key: "dagsterVersion", says: "but code-locations/imqcam/requirements.lock (codeLocations[0]) installs dagster " },
+        key: "dagsterVersion", says: "but code-locations/imqcam/requirements.lock (codeLocations[0]) installs dagster ", fix: /^npm run lock$/ },
     { what: "a backup schedule that is not a cron schedule", overrides: { backups: { value: { schedule: "every night" } } },
         key: "backups.schedule", says: "is not a cron schedule" },
     { what: "a backup schedule with a minute out of range", overrides: { backups: { value: { schedule: "61 2 * * *" } } },
