@@ -136,7 +136,8 @@ def test_the_dry_run_reads_the_manual_deployment_and_plans_without_a_problem(kde
     assert "adopt Namespace imqcam-dagster: the stack takes it over in place (never deleted and re-created)" in rows
     assert ("adopt PersistentVolume imqcam-dagster-io-data: NFS sciserver-fs1:/srv/vc_crypt/IMQCAM/dagster_filesystem_io, "
             "5Gi, reclaim Retain: taken over in place, files and binding untouched; "
-            "its top folder's owner was not read") in rows  # kwok's pods run nothing to `stat` it in
+            "its top folder's owner was not read; whether the stack's writer may write everything on it was not "
+            "checked") in rows  # kwok's pods run nothing to `stat` or `find` it in
     assert any(r.startswith("replace HelmRelease dagster: chart dagster-1.7.5: backed up") for r in rows), out
     assert "Dry run: nothing was changed." in out
 
