@@ -20,7 +20,7 @@ export const NO_PRIVILEGES: k8s.types.input.core.v1.SecurityContext = {
     capabilities: { drop: ["ALL"] },
 };
 
-/** A Job's container, which writes only on its volumes (the IO share, DAGSTER_HOME): its root file system read-only. */
+/** A container that writes only on its volumes (the Jobs; the database and the broker, with scratch folders): its root read-only. */
 export const READ_ONLY_ROOT: k8s.types.input.core.v1.SecurityContext = { ...NO_PRIVILEGES, readOnlyRootFilesystem: true };
 
 /**

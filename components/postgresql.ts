@@ -45,6 +45,8 @@ export class PostgreSqlServer extends pulumi.ComponentResource {
             namespace: args.namespace, name: args.name, app: "postgresql",
             port: { name: "postgresql", port: POSTGRESQL_PORT },
             claimName: args.claimName, nodeHostnames: args.nodeHostnames, user: SERVER_USER,
+            // The socket and its lock file; temporary files (the takeover's restore copies its dump there).
+            scratch: { "run": "/var/run/postgresql", "tmp": "/tmp" },
             // Time to finish a checkpoint on shutdown, so the next start needs no recovery.
             terminationGracePeriodSeconds: 60,
             container: {

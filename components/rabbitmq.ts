@@ -55,6 +55,8 @@ export class RabbitMqBroker extends pulumi.ComponentResource {
             namespace: args.namespace, name: args.name, app: "rabbitmq",
             port: { name: "amqp", port: AMQP_PORT },
             claimName: args.claimName, nodeHostnames: args.nodeHostnames, user: SERVER_USER,
+            // Erlang's and the CLI tools' temporary files, and the log folder.
+            scratch: { "tmp": "/tmp", "log": "/var/log/rabbitmq" },
             volumes: [{ name: "config", configMap: { name: configMapName } }],
             podAnnotations: { [CONFIG_HASH_ANNOTATION]: configHash(config) },
             container: {

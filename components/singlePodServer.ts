@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { podPlacement } from "./placement";
-import { hardenedPod, NO_PRIVILEGES } from "./podSecurity";
+import { hardenedPod, READ_ONLY_ROOT } from "./podSecurity";
 
 export interface SinglePodServerArgs {
     namespace: pulumi.Input<string>;
@@ -22,6 +22,11 @@ export interface SinglePodServerArgs {
     terminationGracePeriodSeconds?: number;
     /** The image's own non-root user, which the pod runs as and which owns the data volume. */
     user: number;
+    /**
+     * Folders the server writes outside its data (sockets, lock and temporary files): each an
+     * empty folder of the pod's own, so the rest of the root file system can be read-only.
+     */
+    scratch: Record<string, string>;
 }
 
 /**
@@ -51,11 +56,14 @@ export function singlePodServer(name: string, args: SinglePodServerArgs, parent:
                     ...podPlacement(args.nodeHostnames),
                     ...hardenedPod(args.user),
                     terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
-                    containers: [{ ...args.container, securityContext: NO_PRIVILEGES,
-                        ports: [{ name: args.port.name, containerPort: args.port.port }] }],
+                    containers: [{ ...args.container, securityContext: READ_ONLY_ROOT,
+                        ports: [{ name: args.port.name, containerPort: args.port.port }],
+                        volumeMounts: [...(args.container.volumeMounts as k8s.types.input.core.v1.VolumeMount[] ?? []),
+                            ...Object.entries(args.scratch).map(([volume, mountPath]) => ({ name: volume, mountPath }))] }],
                     volumes: [
                         { name: "data", persistentVolumeClaim: { claimName: args.claimName } },
                         ...(args.volumes ?? []),
+                        ...Object.keys(args.scratch).map((volume) => ({ name: volume, emptyDir: {} })),
                     ],
                 },
             },

@@ -54,7 +54,7 @@ describe("the broker's configuration", () => {
         assert.deepStrictEqual(env, { name: "RABBITMQ_ADVANCED_CONFIG_FILE", value: ADVANCED_CONFIG_PATH });
         const mount = container.volumeMounts.find((m: any) => m.mountPath === ADVANCED_CONFIG_PATH);
         assert.deepStrictEqual(mount, { name: "config", mountPath: ADVANCED_CONFIG_PATH, subPath: "advanced.config", readOnly: true });
-        assert.deepStrictEqual(pod.spec.volumes.map((v: any) => v.name), ["data", "config"]);
+        assert.deepStrictEqual(pod.spec.volumes.map((v: any) => v.name), ["data", "config", "tmp", "log"]);
         const volume = pod.spec.volumes.find((v: any) => v.name === "config");
         assert.deepStrictEqual(volume, { name: "config", configMap: { name: configMapOf(run).metadata.name } });
         // The data volume is untouched.

@@ -55,17 +55,25 @@ describe("pod security", () => {
         assert.deepStrictEqual(NO_PRIVILEGES, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
     });
 
-    it("gives every Job's container a read-only root file system (they write only on their volumes)", () => {
-        const jobs = podSpecs(run).filter(([name]) => !["postgresql", "rabbitmq"].includes(name));
-        assert.deepStrictEqual(jobs.map(([name]) => name).sort(), ["compute-log-pruning", "database-backups", "instance-migration"]);
-        for (const [name, spec] of jobs) {
+    it("gives every container a read-only root file system: each writes only on its volumes", () => {
+        const specs = podSpecs(run);
+        assert.strictEqual(specs.length, 5);
+        for (const [name, spec] of specs) {
             for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
                 assert.strictEqual(c.securityContext.readOnlyRootFilesystem, true, `${name}/${c.name}`);
             }
         }
-        for (const [name, spec] of podSpecs(run).filter(([n]) => ["postgresql", "rabbitmq"].includes(n))) {
-            assert.strictEqual(spec.containers[0].securityContext.readOnlyRootFilesystem, undefined, name);
-        }
+    });
+
+    it("gives the database and the broker empty folders of their own where they write beside their data", () => {
+        const scratch = (name: string) => {
+            const spec = podSpecs(run).find(([n]) => n === name)![1];
+            const empty = spec.volumes.filter((v: any) => v.emptyDir).map((v: any) => v.name);
+            return Object.fromEntries(spec.containers[0].volumeMounts
+                .filter((m: any) => empty.includes(m.name)).map((m: any) => [m.mountPath, m.name]));
+        };
+        assert.deepStrictEqual(scratch("postgresql"), { "/var/run/postgresql": "run", "/tmp": "tmp" });
+        assert.deepStrictEqual(scratch("rabbitmq"), { "/tmp": "tmp", "/var/log/rabbitmq": "log" });
     });
 
     it("runs the database and the broker as their images' own user, which owns their data volume", () => {

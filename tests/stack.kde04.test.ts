@@ -208,11 +208,14 @@ describe("kde04 stack under mocks", () => {
             { name: "RABBITMQ_DEFAULT_PASS", valueFrom: { secretKeyRef: { name: "dagster-rabbitmq-credentials", key: "rabbitmq-password" } } },
             { name: "RABBITMQ_ADVANCED_CONFIG_FILE", value: "/etc/rabbitmq/advanced.config" },
         ]);
-        // Its configuration file from the program's ConfigMap (tests/broker.test.ts).
+        // Its configuration file from the program's ConfigMap (tests/broker.test.ts), and scratch
+        // folders beside a read-only root (tests/podSecurity.test.ts).
         assert.deepStrictEqual(pod.volumes, [{ name: "data", persistentVolumeClaim: { claimName: "dagster-rabbitmq-data" } },
-            { name: "config", configMap: { name: "dagster-rabbitmq-advanced-config" } }]);
+            { name: "config", configMap: { name: "dagster-rabbitmq-advanced-config" } },
+            { name: "tmp", emptyDir: {} }, { name: "log", emptyDir: {} }]);
         assert.deepStrictEqual(container.volumeMounts, [{ name: "data", mountPath: "/var/lib/rabbitmq" },
-            { name: "config", mountPath: "/etc/rabbitmq/advanced.config", subPath: "advanced.config", readOnly: true }]);
+            { name: "config", mountPath: "/etc/rabbitmq/advanced.config", subPath: "advanced.config", readOnly: true },
+            { name: "tmp", mountPath: "/tmp" }, { name: "log", mountPath: "/var/log/rabbitmq" }]);
         assert.strictEqual(broker.spec.replicas, 1);
         // The broker URL's host is this Service.
         const service = unwrap(one(run, T.service, "rabbitmq").inputs) as any;

@@ -107,6 +107,11 @@ PROBE = ('for t in "$@"; do (timeout 3 bash -c "exec 3<>/dev/tcp/${t%:*}/${t#*:}
          '&& echo "$t open" || echo "$t closed") & done; wait')
 
 
+# The kinds with no long-running pod of their own (and the webserver, which no pod may reach to
+# show it): bare pods stand in for them, with their labels.
+STAND_IN_ROLES = ("webserver", "runPods", "stepPods", "instanceMigration", "databaseBackups", "computeLogPruning")
+
+
 def _pod(name: str, namespace: str, labels: dict, image: str, command: str) -> dict:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace, "labels": labels},
             "spec": {"containers": [{"name": "main", "image": image, "imagePullPolicy": "IfNotPresent",
@@ -123,7 +128,7 @@ def live(kde04, dagster_release):
     stand_ins = {"webserver": LISTEN.format(port=80)}
     pods = [_pod(f"as-{role.lower()}", ns, pod_roles.stand_in_labels(kde04.objects, kde04.values, ns, role), image,
                  stand_ins.get(role, "sleep 3600"))
-            for role in ("webserver", "runPods", "stepPods", "instanceMigration", "databaseBackups", "computeLogPruning")]
+            for role in STAND_IN_ROLES]
     pods.append(_pod("kafka", NEIGHBOUR, {"app": "kafka"}, image, LISTEN.format(port=8080)))
     node.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": pods}))
     for pod in pods:
@@ -153,7 +158,7 @@ def live_pods(kde04) -> dict:
     pods = {}
     for role in ROLES:
         stand_in = f"as-{role.lower()}"
-        if role in ("webserver", "runPods", "stepPods", "instanceMigration", "databaseBackups", "computeLogPruning"):
+        if role in STAND_IN_ROLES:
             pods[role] = kde04.node.get("pod", stand_in, "-n", kde04.namespace)
         else:
             pods[role] = _running(kde04.node, kde04.namespace, labels[role])
@@ -165,7 +170,7 @@ def test_kube_router_makes_and_refuses_connections_as_the_analyser_says(kde04, l
     pods = live_pods(kde04)
     dns = _running(kde04.node, "kube-system", KUBE_DNS)
     as_peer = lambda p: peer(p["metadata"]["namespace"], p["metadata"]["labels"], p["status"]["podIP"])  # noqa: E731
-    destinations = {**{role: pods[role] for role in EXPECTED if role in pods}}
+    destinations = {role: pods[role] for role in EXPECTED if role in pods}
     targets = {dst: (as_peer(p), p["status"]["podIP"]) for dst, p in destinations.items()}
     targets["apiServer"] = (peer(None, None, real_node.NODE_IP), real_node.NODE_IP)
     targets["dns"] = (as_peer(dns), dns["status"]["podIP"])

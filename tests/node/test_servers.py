@@ -88,6 +88,11 @@ def test_the_database_and_the_broker_run_as_their_images_user_without_privileges
     assert not [v for v in spec["volumes"] if v["name"].startswith("kube-api-access")], spec["volumes"]
     token = exec_in(kde04, pod, container, "test -e /var/run/secrets/kubernetes.io/serviceaccount/token", check=False)
     assert token.returncode == 1
+    # Its root file system is read-only: it writes only on its data and its scratch folders.
+    root = exec_in(kde04, pod, container, "touch /etc/probe /usr/probe", check=False)
+    assert root.returncode != 0 and root.stderr.count("Read-only file system") == 2, root.stderr
+    written = exec_in(kde04, pod, container, "touch /tmp/probe && rm /tmp/probe && echo written", check=False)
+    assert written.stdout.strip() == "written", written.stderr
 
 
 def test_postgresql_readiness_probe_logs_in_as_the_stack_role(kde04):
