@@ -8,7 +8,7 @@ import { ConfigError, parseSettings, plainTextSecrets, projectSettingsIn } from 
 import { stackConfig, REPO_ROOT } from "../scripts/stackConfig";
 import { BAD_INPUTS, withSecrets } from "./configCases";
 import { runProgram } from "../scripts/mockProgram";
-import { codeLocationLockedFor, KDE04_SECRETS } from "./fixtures";
+import { codeLocationLockedFor, DAGSTER, KDE04_SECRETS } from "./fixtures";
 
 describe("configuration validation", () => {
     for (const bad of BAD_INPUTS) {
@@ -46,7 +46,7 @@ describe("configuration validation", () => {
         // stack's value in place of Pulumi.yaml's, so only the file shows who set it.
         const stackFile = path.join(REPO_ROOT, "Pulumi.version-test.yaml");
         fs.writeFileSync(stackFile, "config:\n  imqcam-dagster:ioVolume:\n    hostPath: {path: /data/io}\n" +
-            "  imqcam-dagster:dagsterVersion: 1.13.27\n");
+            `  imqcam-dagster:dagsterVersion: ${DAGSTER}\n`);  // even the project's own
         try {
             const run = await runProgram({ stack: "version-test" });
             assert.ok(run.error instanceof ConfigError, `expected a ConfigError, got ${run.error}`);

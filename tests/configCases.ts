@@ -1,7 +1,7 @@
 // Every rejected input, with the key the error must name and a fragment of what it says.
 // tests/config.test.ts runs each through the whole program; README's table lists the same.
 import { Override } from "../scripts/stackConfig";
-import { KDE04_SECRETS } from "./fixtures";
+import { DAGSTER, KDE04_SECRETS, NEXT_DAGSTER } from "./fixtures";
 
 export interface BadInput {
     what: string;
@@ -163,8 +163,8 @@ export const BAD_INPUTS: BadInput[] = [
     { what: "an image without its registry in images", overrides: { images: { value: { busybox: `busybox:1.36.1@sha256:${"b".repeat(64)}` } } },
         key: "images.busybox", says: "not an image repository with its registry" },
     { what: "a Dagster image of another version in images", overrides: { images: { value: {
-        dagster: `docker.io/dagster/dagster-celery-k8s:1.13.26@sha256:${"d".repeat(64)}` } } },
-    key: "images.dagster", says: "is not docker.io/dagster/dagster-celery-k8s:1.13.27 pinned" },
+        dagster: `docker.io/dagster/dagster-celery-k8s:${NEXT_DAGSTER}@sha256:${"d".repeat(64)}` } } },
+    key: "images.dagster", says: `is not docker.io/dagster/dagster-celery-k8s:${DAGSTER} pinned` },
     { what: "an unknown image in images", overrides: { images: { value: { redis: `docker.io/library/redis:7@sha256:${"e".repeat(64)}` } } },
         key: "images.redis", says: "is not a known field" },
     { what: "the share's writer as root", overrides: nfs({ writer: { uid: 0, gid: 0 } }),

@@ -5,7 +5,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { one, releaseValuesOf, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
 import { REPO_ROOT } from "../scripts/stackConfig";
-import { KDE04_SECRETS } from "./fixtures";
+import { KDE04_SECRETS, DAGSTER, NEXT_DAGSTER } from "./fixtures";
 
 const kde04 = (overrides = {}) => runProgram({ overrides: { ...KDE04_SECRETS, ...overrides } });
 const podOf = (r: { inputs: Record<string, unknown> }) => (unwrap(r.inputs) as any).spec.template.spec;
@@ -74,10 +74,10 @@ describe("kde04's run history", () => {
 
         it("runs `dagster instance migrate` of the stack's version in a Job named by that version", () => {
             const job = unwrap(one(run, T.job).inputs) as any;
-            assert.strictEqual(job.metadata.name, "dagster-migrate-1-13-27");
+            assert.strictEqual(job.metadata.name, `dagster-migrate-${DAGSTER.replace(/\./g, "-")}`);
             assert.strictEqual(job.spec.backoffLimit, 0, "a failed migration is not retried");
             const [migrate] = job.spec.template.spec.containers;
-            assert.strictEqual(migrate.image, "docker.io/dagster/dagster-celery-k8s:1.13.27");
+            assert.strictEqual(migrate.image, `docker.io/dagster/dagster-celery-k8s:${DAGSTER}`);
             assert.deepStrictEqual(migrate.command, ["dagster", "instance", "migrate"]);
             assert.deepStrictEqual(envOf(migrate), { DAGSTER_HOME: "/opt/dagster/instance", DAGSTER_PG_PASSWORD: PASSWORD_REF });
         });
@@ -86,7 +86,7 @@ describe("kde04's run history", () => {
             const pod = podOf(one(run, T.job));
             assert.deepStrictEqual(pod.initContainers.map((c: any) => c.name), ["backup"]);
             const env = envOf(pod.initContainers[0]);
-            assert.strictEqual(env.BACKUP_NAME, "before-dagster-1.13.27");
+            assert.strictEqual(env.BACKUP_NAME, `before-dagster-${DAGSTER}`);
             assert.strictEqual(env.BACKUP_DIR, "/tmp/imqcam_filesystem_io_data/backups/postgresql");
         });
 
@@ -113,11 +113,11 @@ describe("kde04's run history", () => {
 
         it("runs a new Job, after a new backup, when dagsterVersion changes", async () => {
             const { codeLocationLockedFor } = await import("./fixtures");
-            const upgraded = await kde04({ ...codeLocationLockedFor("1.13.28"), dagsterVersion: { value: "1.13.28" } });
+            const upgraded = await kde04({ ...codeLocationLockedFor(NEXT_DAGSTER), dagsterVersion: { value: NEXT_DAGSTER } });
             const job = unwrap(one(upgraded, T.job).inputs) as any;
-            assert.strictEqual(job.metadata.name, "dagster-migrate-1-13-28");
-            assert.strictEqual(job.spec.template.spec.containers[0].image, "docker.io/dagster/dagster-celery-k8s:1.13.28");
-            assert.strictEqual(envOf(job.spec.template.spec.initContainers[0]).BACKUP_NAME, "before-dagster-1.13.28");
+            assert.strictEqual(job.metadata.name, `dagster-migrate-${NEXT_DAGSTER.replace(/\./g, "-")}`);
+            assert.strictEqual(job.spec.template.spec.containers[0].image, `docker.io/dagster/dagster-celery-k8s:${NEXT_DAGSTER}`);
+            assert.strictEqual(envOf(job.spec.template.spec.initContainers[0]).BACKUP_NAME, `before-dagster-${NEXT_DAGSTER}`);
         });
     });
 });

@@ -2,7 +2,12 @@
 // location whose lock a test can rewrite.
 import * as fs from "fs";
 import * as path from "path";
+import { projectDagsterVersion } from "../scripts/dagsterVersion";
 import { Override, REPO_ROOT } from "../scripts/stackConfig";
+
+/** The project's Dagster version (Pulumi.yaml), and the patch after it, for a test's own upgrade. */
+export const DAGSTER = projectDagsterVersion();
+export const NEXT_DAGSTER = DAGSTER.replace(/\d+$/, (patch) => String(Number(patch) + 1));
 
 /** The secrets every production stack sets (README, "Deploy to kde04"). */
 export const KDE04_SECRETS: Record<string, Override> = {

@@ -5,7 +5,7 @@ import { parse } from "shell-quote";
 import { ConfigError } from "../config";
 import { DEFAULT_IMAGES } from "../components/images";
 import { one, ofType, releaseValuesOf, runProgram, T, unwrap } from "../scripts/mockProgram";
-import { KDE04_SECRETS } from "./fixtures";
+import { KDE04_SECRETS, DAGSTER } from "./fixtures";
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 const PINNED = {
@@ -13,7 +13,7 @@ const PINNED = {
     rabbitmq: `${DEFAULT_IMAGES.rabbitmq}@${digest("2")}`,
     busybox: `${DEFAULT_IMAGES.busybox}@${digest("3")}`,
     chartWait: `${DEFAULT_IMAGES.chartWait}@${digest("4")}`,
-    dagster: `docker.io/dagster/dagster-celery-k8s:1.13.27@${digest("5")}`,
+    dagster: `docker.io/dagster/dagster-celery-k8s:${DAGSTER}@${digest("5")}`,
 };
 
 describe("images pinned by digest", () => {
@@ -31,7 +31,7 @@ describe("images pinned by digest", () => {
         assert.strictEqual(migration.spec.template.spec.containers[0].image, PINNED.dagster);
         const values = releaseValuesOf(run) as any;
         for (const component of [values.dagsterWebserver, values.dagsterDaemon, values.runLauncher.config.celeryK8sRunLauncher]) {
-            assert.deepStrictEqual(component.image, { repository: "docker.io/dagster/dagster-celery-k8s", tag: "1.13.27",
+            assert.deepStrictEqual(component.image, { repository: "docker.io/dagster/dagster-celery-k8s", tag: DAGSTER,
                 pullPolicy: "IfNotPresent", digest: digest("5") });
         }
         // Templates that print `repository:tag` pull by digest with it on the tag.

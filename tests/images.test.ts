@@ -3,7 +3,7 @@
 import * as assert from "assert";
 import { Override } from "../scripts/stackConfig";
 import { inputChanges, isSecretValue, one, ofType, promiseOf, releaseValuesOf, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
-import { KDE04_SECRETS } from "./fixtures";
+import { KDE04_SECRETS, DAGSTER } from "./fixtures";
 
 const example = {
     name: "imqcam-example-1", module: "imqcam", attribute: "defs", port: 3030,
@@ -21,12 +21,12 @@ describe("user-code images", () => {
         const run = await runProgram({ overrides: KDE04_SECRETS });
         const image = one(run, T.image, "imqcam-example-1");
         const inputs = unwrap(image.inputs) as any;
-        assert.strictEqual(inputs.imageName, "docker.io/openmsi/testing_k8s_dagster:dagster-1.13.27");
+        assert.strictEqual(inputs.imageName, `docker.io/openmsi/testing_k8s_dagster:dagster-${DAGSTER}`);
         assert.deepStrictEqual(inputs.build, {
             context: "code-locations/imqcam",
             dockerfile: "code-locations/imqcam/Dockerfile",
             platform: "linux/amd64",
-            args: { DAGSTER_VERSION: "1.13.27" },
+            args: { DAGSTER_VERSION: DAGSTER },
         });
         assert.strictEqual(inputs.buildOnPreview, false);
         assert.strictEqual(inputs.registry.server, "docker.io");
@@ -46,7 +46,7 @@ describe("user-code images", () => {
     it("builds two images and two user deployments for two code locations", async () => {
         const run = await runProgram({ overrides: TWO_LOCATIONS, digests: { "imqcam-example-1": digest("1"), "imqcam-example-2": digest("2") } });
         assert.deepStrictEqual(ofType(run, T.image).map((i) => (i.inputs as any).imageName).sort(), [
-            "docker.io/openmsi/second_location:dagster-1.13.27", "docker.io/openmsi/testing_k8s_dagster:dagster-1.13.27"]);
+            `docker.io/openmsi/second_location:dagster-${DAGSTER}`, `docker.io/openmsi/testing_k8s_dagster:dagster-${DAGSTER}`]);
         assert.deepStrictEqual(deployments(run).map((d: any) => [d.name, d.port, `${d.image.repository}@${d.image.digest}`]), [
             ["imqcam-example-1", 3030, `docker.io/openmsi/testing_k8s_dagster@${digest("1")}`],
             ["imqcam-example-2", 3031, `docker.io/openmsi/second_location@${digest("2")}`],

@@ -8,6 +8,7 @@ import { ConfigError } from "../config";
 import { ofType, one, promiseOf, releaseValuesOf, runProgram, T, unwrap } from "../scripts/mockProgram";
 import { REPO_ROOT } from "../scripts/stackConfig";
 import { withSecrets } from "./configCases";
+import { DAGSTER, NEXT_DAGSTER } from "./fixtures";
 
 const PUSHED = `sha256:${"4e".repeat(32)}`;
 const pushedLocation = {
@@ -49,7 +50,7 @@ describe("a code location given as an image already pushed, pinned by digest", (
 describe("the Dagster chart from a local chart", () => {
     for (const form of ["folder", "tgz"] as const) {
         it(`installs a chart ${form} of dagsterVersion, without the chart repository`, async () => {
-            const chart = chartFixture("1.13.27")[form];
+            const chart = chartFixture(DAGSTER)[form];
             const run = await runProgram({ overrides: withSecrets({ dagsterChart: { value: chart } }) });
             assert.strictEqual(run.error, undefined, String(run.error));
             const inputs = unwrap(one(run, T.release).inputs) as Record<string, unknown>;
@@ -61,12 +62,12 @@ describe("the Dagster chart from a local chart", () => {
     it("takes the chart from its repository, at dagsterVersion, when dagsterChart is not set", async () => {
         const inputs = unwrap(one(await runProgram({ overrides: withSecrets({}) }), T.release).inputs) as any;
         assert.deepStrictEqual([inputs.chart, inputs.version, inputs.repositoryOpts],
-            ["dagster", "1.13.27", { repo: "https://dagster-io.github.io/helm" }]);
+            ["dagster", DAGSTER, { repo: "https://dagster-io.github.io/helm" }]);
     });
 
     for (const [what, chart, says] of [
-        ["a chart of another version", () => chartFixture("1.13.26").tgz, "is chart version 1.13.26, and dagsterVersion is 1.13.27"],
-        ["another chart", () => chartFixture("1.13.27", "rabbitmq").folder, "is the chart \"rabbitmq\", not \"dagster\""],
+        ["a chart of another version", () => chartFixture(NEXT_DAGSTER).tgz, `is chart version ${NEXT_DAGSTER}, and dagsterVersion is ${DAGSTER}`],
+        ["another chart", () => chartFixture(DAGSTER, "rabbitmq").folder, "is the chart \"rabbitmq\", not \"dagster\""],
     ] as const) {
         it(`refuses ${what}, naming dagsterChart, before any resource`, async () => {
             const run = await runProgram({ overrides: withSecrets({ dagsterChart: { value: chart() } }) });

@@ -2,7 +2,7 @@
 import * as assert from "assert";
 import { Override } from "../scripts/stackConfig";
 import { inputChanges as changes, one, ofType, releaseValuesOf as values, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
-import { codeLocationLockedFor, KDE04_SECRETS, ROTATED_ENV_SECRETS } from "./fixtures";
+import { codeLocationLockedFor, KDE04_SECRETS, ROTATED_ENV_SECRETS, DAGSTER, NEXT_DAGSTER } from "./fixtures";
 
 const kde04 = (overrides: Record<string, Override> = {}) => runProgram({ overrides: { ...KDE04_SECRETS, ...overrides } });
 
@@ -56,8 +56,8 @@ describe("operations", () => {
 
     it("upgrades chart, Celery workers and user code together when dagsterVersion changes", async () => {
         // The user first runs `npm run lock` for the new version, which rewrites the lock.
-        const before = await kde04(codeLocationLockedFor("1.13.27"));
-        const after = await kde04({ ...codeLocationLockedFor("1.13.28"), dagsterVersion: { value: "1.13.28" } });
+        const before = await kde04(codeLocationLockedFor(DAGSTER));
+        const after = await kde04({ ...codeLocationLockedFor(NEXT_DAGSTER), dagsterVersion: { value: NEXT_DAGSTER } });
         const changed = changes(before, after);
         const expected = [
             `${T.image} imqcam-example-1.imageName`,
@@ -74,8 +74,8 @@ describe("operations", () => {
             `${T.job} instance-migration.spec.template.spec.initContainers.0.env.6.value`,
         ];
         assert.deepStrictEqual(changed.sort(), expected.sort());
-        assert.strictEqual(values(after).dagsterWebserver.image.tag, "1.13.28");
-        assert.strictEqual((unwrap(one(after, T.image).inputs) as any).build.args.DAGSTER_VERSION, "1.13.28");
+        assert.strictEqual(values(after).dagsterWebserver.image.tag, NEXT_DAGSTER);
+        assert.strictEqual((unwrap(one(after, T.image).inputs) as any).build.args.DAGSTER_VERSION, NEXT_DAGSTER);
     });
 
     it("restarts only the code servers when an envSecrets value is rotated", async () => {

@@ -8,7 +8,7 @@ import { Override } from "../scripts/stackConfig";
 import { releaseValuesOf, runProgram } from "../scripts/mockProgram";
 import { REPO_ROOT } from "../scripts/stackConfig";
 import { rollouts } from "./chartRollouts";
-import { codeLocationLockedFor, KDE04_SECRETS, ROTATED_ENV_SECRETS } from "./fixtures";
+import { codeLocationLockedFor, KDE04_SECRETS, ROTATED_ENV_SECRETS, DAGSTER, NEXT_DAGSTER } from "./fixtures";
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
 
@@ -34,7 +34,7 @@ const CHANGES: Change[] = [
     { change: "more runs at once (`maxConcurrentRuns`)",
         before: {}, after: { overrides: { maxConcurrentRuns: { value: "8" } } } },
     { change: "a new Dagster version (`dagsterVersion`)",
-        before: { lock: "1.13.27" }, after: { lock: "1.13.28", overrides: { dagsterVersion: { value: "1.13.28" } } } },
+        before: { lock: DAGSTER }, after: { lock: NEXT_DAGSTER, overrides: { dagsterVersion: { value: NEXT_DAGSTER } } } },
 ];
 
 async function valuesFor(side: Change["before"]): Promise<Record<string, any>> {

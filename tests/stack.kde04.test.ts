@@ -1,7 +1,7 @@
 // The whole program for the production stack, under mocks: what would reach the engine.
 import * as assert from "assert";
 import { one, ofType, promiseOf, releaseValuesOf, Run, runProgram, STACK_INSTANCE, T, unwrap, isSecretValue } from "../scripts/mockProgram";
-import { KDE04_SECRETS } from "./fixtures";
+import { KDE04_SECRETS, DAGSTER } from "./fixtures";
 
 const KDE04 = "kde04.idies.jhu.edu";
 const NAMESPACE = "imqcam-dagster";
@@ -138,7 +138,7 @@ describe("kde04 stack under mocks", () => {
         const r = one(run, T.release).inputs;
         assert.strictEqual(r.name, "dagster");
         assert.strictEqual(r.chart, "dagster");
-        assert.strictEqual(r.version, "1.13.27");
+        assert.strictEqual(r.version, DAGSTER);
         assert.deepStrictEqual(r.repositoryOpts, { repo: "https://dagster-io.github.io/helm" });
         assert.strictEqual(r.atomic, true);
         assert.strictEqual(r.cleanupOnFail, true);
@@ -249,7 +249,7 @@ describe("kde04 stack under mocks", () => {
         const o = run.outputs!;
         assert.strictEqual(await promiseOf(o.namespace), NAMESPACE);
         assert.strictEqual(await promiseOf(o.releaseName), "dagster");
-        assert.strictEqual(await promiseOf(o.chartVersion), "1.13.27");
+        assert.strictEqual(await promiseOf(o.chartVersion), DAGSTER);
         assert.strictEqual(o.webserverService, "dagster-dagster-webserver");
         assert.strictEqual(await promiseOf(o.portForwardCommand),
             "kubectl -n imqcam-dagster port-forward svc/dagster-dagster-webserver 9000:80");
@@ -278,7 +278,7 @@ describe("the images kde04 runs", () => {
         walk(releaseValuesOf(run));
         const images = [...found].sort();
         assert.deepStrictEqual(images.map((i) => i.replace(/@sha256:[0-9a-f]{64}$/, "@sha256:…")), [
-            "docker.io/dagster/dagster-celery-k8s:1.13.27",
+            `docker.io/dagster/dagster-celery-k8s:${DAGSTER}`,
             "docker.io/library/busybox:1.36.1",
             "docker.io/library/postgres:17.6",
             "docker.io/library/rabbitmq:3.13.7",

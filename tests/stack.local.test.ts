@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { one, ofType, releaseValuesOf as values, Run, runProgram, T, unwrap, REPO_ROOT } from "../scripts/mockProgram";
-import { KDE04_SECRETS } from "./fixtures";
+import { KDE04_SECRETS, DAGSTER } from "./fixtures";
 
 /** The shape of a values tree: its key paths, with list items collapsed to []. */
 function shape(tree: unknown, at = ""): string[] {
@@ -50,7 +50,7 @@ describe("local stack under mocks", () => {
 
     it("builds into the local registry and runs one Celery worker", () => {
         const image = unwrap(one(local, T.image).inputs) as any;
-        assert.strictEqual(image.imageName, "localhost:5001/imqcam-example:dagster-1.13.27");
+        assert.strictEqual(image.imageName, `localhost:5001/imqcam-example:dagster-${DAGSTER}`);
         assert.strictEqual(image.registry, undefined, "the local registry needs no login");
         const v = values(local);
         assert.strictEqual(v["dagster-user-deployments"].deployments[0].image.repository, "localhost:5001/imqcam-example");

@@ -1,8 +1,9 @@
 // README's "Upgrading Dagster", followed as written on a copy of the repository: its `npm run lock`
 // line resolves the image's packages for another Dagster release from PyPI and sets the version in
-// Pulumi.yaml, and afterwards both stacks, the lock and what the tests pass to the image agree.
+// Pulumi.yaml, and afterwards both stacks, the lock, what the tests pass to the image and the
+// program's tests agree.
 import * as assert from "assert";
-import { execFileSync, execSync } from "child_process";
+import { execFileSync, execSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -80,6 +81,17 @@ describe("upgrading Dagster as README says", function () {
         }
         // What `npm run test:code-location` and `npm run test:node` build and test the image for.
         assert.strictEqual(inCopy("ts-node --transpile-only scripts/dagsterVersion.ts").trim(), to);
+    });
+
+    it("leaves the program's tests passing as they are, for the new version", () => {
+        // Those whose expectations name the project's version: they read it from Pulumi.yaml.
+        const specs = ["stack.kde04", "stack.local", "images", "images.pinning", "database", "offline", "operations",
+            "restarts", "config"].map((name) => `tests/${name}.test.ts`);
+        const done = spawnSync("mocha", ["--no-config", "-r", "ts-node/register/transpile-only", "--extension", "ts",
+            "--timeout", "60000", "--reporter", "dot", ...specs], { cwd: copy, encoding: "utf8",
+            env: { ...process.env, PATH: `${path.join(REPO_ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH}` } });
+        assert.strictEqual(done.status, 0, `${done.stdout.slice(-3000)}${done.stderr.slice(-2000)}`);
+        assert.match(done.stdout, /[1-9]\d* passing/);
     });
 
     it("refuses a version that is not an exact supported release, and changes nothing", () => {
