@@ -7,6 +7,7 @@ volume, the run's events in PostgreSQL, step logs in the compute-log folder."""
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 
 import pytest
@@ -23,6 +24,7 @@ LOCATION = stack_on_node.CODE_LOCATION
 CODE_SERVER = f"dagster-dagster-user-deployments-{LOCATION}"
 WORKERS = "dagster-celery-workers-dagster"
 DAEMON = "dagster-daemon"
+EXAMPLE_RUN = "e0000000-0000-4000-8000-000000000001"
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +99,7 @@ def launch_and_wait(deployed, job: str, run_id: str, run_config: dict) -> tuple[
 
 @pytest.mark.parametrize("job", ["example_job", "pod_per_op_celery_job"])
 def test_a_run_goes_through_the_celery_k8s_run_launcher_on_the_node(kde04, dagster, job):
-    run_id = {"example_job": "e0000000-0000-4000-8000-000000000001",
+    run_id = {"example_job": EXAMPLE_RUN,
               "pod_per_op_celery_job": "e0000000-0000-4000-8000-000000000002"}[job]
     status, run_jobs = launch_and_wait(kde04, job, run_id, RUN_CONFIG)
     steps = [j for j in run_jobs if "dagster/op" in j["metadata"].get("labels", {})]
@@ -175,3 +177,24 @@ def test_what_the_stack_may_do_in_the_cluster_is_named_verb_by_verb(kde04, dagst
     cluster_wide = [b["metadata"]["name"] for b in kde04.node.get("clusterrolebindings")["items"]
                     if any(s.get("namespace") == ns for s in b.get("subjects") or [])]
     assert cluster_wide == [], cluster_wide
+
+
+def test_readme_s_log_commands_show_each_part(kde04, dagster):
+    """README's "Logs" block, run as written after the runs above: each shows its part. The webserver
+    runs on no node here (its stand-in is a bare pod); its name is the chart's, as in README's
+    port-forward."""
+    readme = (program.REPO / "README.md").read_text()
+    lines = [line.strip() for line in readme.split("\n### Logs\n")[1].split("\n#")[0].splitlines()
+             if line.startswith("    kubectl")]
+    shows = {"deploy/dagster-daemon": "dagster", f"deploy/{CODE_SERVER}": "Started Dagster code server",
+             f"deploy/{WORKERS}": "ready", "statefulset/dagster-postgresql": "ready to accept connections",
+             "statefulset/dagster-rabbitmq": "startup complete", "dagster/run-id=": EXAMPLE_RUN}
+    webserver = [line for line in lines if "deploy/dagster-dagster-webserver" in line]
+    assert len(lines) == len(shows) + 1 and len(webserver) == 1, lines
+    assert "svc/dagster-dagster-webserver" in readme  # the chart's Deployment and Service share the name
+    for line in (line for line in lines if line not in webserver):
+        [part] = [k for k in shows if k in line]
+        argv = shlex.split(line.replace("<run id>", EXAMPLE_RUN))
+        assert argv[:3] == ["kubectl", "-n", "imqcam-dagster"] == ["kubectl", "-n", kde04.namespace], argv
+        out = kde04.node.kubectl(*argv[1:]).stdout
+        assert shows[part] in out, (line, out[-2000:])
