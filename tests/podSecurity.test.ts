@@ -20,6 +20,24 @@ function podSpecs(run: Run): Array<[string, any]> {
     ];
 }
 
+/** Every pod that writes on the IO share (the Jobs, code servers, run and step pods) runs as uid:gid. */
+function assertSharedWritersRunAs(run: Run, uid: number, gid: number): void {
+    const user = { runAsNonRoot: true, runAsUser: uid, runAsGroup: gid };
+    const writers = podSpecs(run).filter(([n]) => !["postgresql", "rabbitmq"].includes(n));
+    assert.strictEqual(writers.length, 3);
+    for (const [name, spec] of writers) {
+        assert.deepStrictEqual(spec.securityContext, { seccompProfile: { type: "RuntimeDefault" }, ...user, fsGroup: gid }, name);
+    }
+    const codeServer = releaseValuesOf(run)["dagster-user-deployments"].deployments[0];
+    assert.deepStrictEqual(codeServer.podSecurityContext, { seccompProfile: { type: "RuntimeDefault" }, ...user });
+    const jobConfigs = codeServer.env.filter((e: any) => e.name.startsWith("IMQCAM_K8S_"));
+    assert.strictEqual(jobConfigs.length, 2, "run and step Jobs");
+    for (const e of jobConfigs) {
+        assert.deepStrictEqual(JSON.parse(e.value).pod_spec_config.security_context, {
+            seccomp_profile: { type: "RuntimeDefault" }, run_as_non_root: true, run_as_user: uid, run_as_group: gid }, e.name);
+    }
+}
+
 describe("pod security", () => {
     let run: Run;
     before(async () => { run = await runProgram({ overrides: KDE04_SECRETS }); });
@@ -87,19 +105,7 @@ describe("pod security", () => {
     });
 
     it("runs what writes on the IO share as the user-code image's user when ioVolume.writer is unset", () => {
-        const image = { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001 };
-        const writers = podSpecs(run).filter(([n]) => !["postgresql", "rabbitmq"].includes(n));
-        assert.strictEqual(writers.length, 3);
-        for (const [name, spec] of writers) {
-            assert.deepStrictEqual(spec.securityContext, { seccompProfile: { type: "RuntimeDefault" }, ...image, fsGroup: 10001 }, name);
-        }
-        const v = releaseValuesOf(run);
-        const codeServer = v["dagster-user-deployments"].deployments[0];
-        assert.deepStrictEqual(codeServer.podSecurityContext, { seccompProfile: { type: "RuntimeDefault" }, ...image });
-        for (const e of codeServer.env.filter((e: any) => e.name.startsWith("IMQCAM_K8S_"))) {
-            assert.deepStrictEqual(JSON.parse(e.value).pod_spec_config.security_context, {
-                seccomp_profile: { type: "RuntimeDefault" }, run_as_non_root: true, run_as_user: 10001, run_as_group: 10001 }, e.name);
-        }
+        assertSharedWritersRunAs(run, 10001, 10001);
     });
 
     it("names the same user as the user-code image's Dockerfile, by number", () => {
@@ -130,17 +136,8 @@ describe("pod security", () => {
     it("runs what writes on the IO share as ioVolume.writer: code servers, run and step pods, backups, log pruning", async () => {
         const writer = await runProgram({ overrides: { ...KDE04_SECRETS, ioVolume: { value: {
             nfs: { server: "sciserver-fs1", path: "/srv/vc_crypt/IMQCAM/dagster_filesystem_io" }, writer: { uid: 1000, gid: 100 } } } } });
-        const asWriter = { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 100 };
-        for (const [name, spec] of podSpecs(writer).filter(([n]) => !["postgresql", "rabbitmq"].includes(n))) {
-            assert.deepStrictEqual(spec.securityContext, { seccompProfile: { type: "RuntimeDefault" }, ...asWriter, fsGroup: 100 }, name);
-        }
+        assertSharedWritersRunAs(writer, 1000, 100);
         const v = releaseValuesOf(writer);
-        const codeServer = v["dagster-user-deployments"].deployments[0];
-        assert.deepStrictEqual(codeServer.podSecurityContext, { seccompProfile: { type: "RuntimeDefault" }, ...asWriter });
-        for (const e of codeServer.env.filter((e: any) => e.name.startsWith("IMQCAM_K8S_"))) {
-            assert.deepStrictEqual(JSON.parse(e.value).pod_spec_config.security_context, {
-                seccomp_profile: { type: "RuntimeDefault" }, run_as_non_root: true, run_as_user: 1000, run_as_group: 100 }, e.name);
-        }
         // Pods that only read the share, or not at all, keep their image's user.
         assert.strictEqual(v.dagsterDaemon.podSecurityContext.runAsUser, undefined);
         assert.strictEqual(v.runLauncher.config.celeryK8sRunLauncher.podSecurityContext.runAsUser, undefined);
