@@ -4,17 +4,15 @@
 // so the file keeps its comments. `npm run lock -- --dagster-version <version>` runs this.
 import * as fs from "fs";
 import * as path from "path";
-import * as yaml from "js-yaml";
 import * as rules from "../rules";
-import { REPO_ROOT } from "./stackConfig";
+import { projectDefaults, REPO_ROOT } from "./stackConfig";
 
 const PROJECT_FILE = path.join(REPO_ROOT, "Pulumi.yaml");
 // The `default:` line of the `dagsterVersion:` entry of Pulumi.yaml's config.
 const DEFAULT_LINE = /^(  dagsterVersion:\n(?:    .*\n)*?    default: )(\S+)$/m;
 
-export function projectDagsterVersion(text = fs.readFileSync(PROJECT_FILE, "utf8")): string {
-    const project = yaml.load(text) as { config: { dagsterVersion: { default: unknown } } };
-    return String(project.config.dagsterVersion.default);
+export function projectDagsterVersion(text?: string): string {
+    return String(projectDefaults(text).dagsterVersion);
 }
 
 export function withDagsterVersion(text: string, version: string): string {

@@ -13,14 +13,18 @@ export type ConfigValue = string | number | boolean | object;
 export interface Override { value?: ConfigValue; secret?: boolean; remove?: boolean }
 
 /** The configuration of `stack`, with test overrides applied; keys fully qualified. */
-export function stackConfig(stack: string, overrides: Record<string, Override> = {}) {
-    const project = yaml.load(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as {
-        config: Record<string, { default?: ConfigValue }>;
-    };
+/** The project's defaults, from Pulumi.yaml's `config:` (or from that file's text). */
+export function projectDefaults(text = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")): Record<string, ConfigValue> {
+    const project = yaml.load(text) as { config: Record<string, { default?: ConfigValue }> };
     const values: Record<string, ConfigValue> = {};
     for (const [key, decl] of Object.entries(project.config)) {
         if (decl.default !== undefined) values[key] = decl.default;
     }
+    return values;
+}
+
+export function stackConfig(stack: string, overrides: Record<string, Override> = {}) {
+    const values = projectDefaults();
     const stackFile = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
     const stackValues = (yaml.load(fs.readFileSync(stackFile, "utf8")) as { config?: Record<string, ConfigValue> }).config ?? {};
     const secretKeys: string[] = [];

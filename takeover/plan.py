@@ -19,13 +19,12 @@ class Row:
     what: str
 
 
-def describe_owner(owner: Optional[str]) -> str:
+def describe_owner(owner: Optional[dict]) -> str:
     """The share's top folder as `stat` saw it: who may write there is the NFS export's to decide."""
     if not owner:
         return "its top folder's owner was not read"
-    ids, _, mode = owner.partition(" ")
-    uid, _, gid = ids.partition(":")
-    return f"its top folder belongs to uid {uid}, gid {gid} (mode {mode})"
+    return f"its top folder belongs to uid {owner['uid']}, gid {owner['gid']} (mode {owner['mode']})"
+
 
 def describe_writer(inv: dict) -> str:
     """Whether the stack's writer may write everything on the share (share.py's `find`)."""
@@ -46,10 +45,10 @@ def _check_share_writer(inv: dict, problems: list) -> None:
         return
     mount, stack = inv["io_mount_path"], inv["stack"]
     fix = f"`{share.give_to_writer_command(inv['namespace'], pod, mount, writer)}`"
-    owner = (inv.get("share_owner") or "").partition(" ")[0].split(":")
-    if len(owner) == 2 and owner[0] not in ("0", str(writer["uid"])):
+    owner = inv.get("share_owner")
+    if owner and owner["uid"] not in ("0", str(writer["uid"])):
         fix += (f", or, to keep the share's owner, make it the writer: `pulumi config set --path 'ioVolume.writer.uid' "
-                f"{owner[0]} --stack {stack} && pulumi config set --path 'ioVolume.writer.gid' {owner[1]} --stack {stack}`")
+                f"{owner['uid']} --stack {stack} && pulumi config set --path 'ioVolume.writer.gid' {owner['gid']} --stack {stack}`")
     problems.append(
         f"{unwritable['count']} files and folders on the IO share may not be written by uid {writer['uid']}, "
         f"gid {writer['gid']}, who writes there after the takeover (ioVolume.writer; unset, the user-code image's "

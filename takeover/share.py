@@ -31,25 +31,31 @@ out="$(find "$1" ! \( \( -uid "$2" -perm -u=w \) -o \( -gid "$3" -perm -g=w \) -
 READS = (OWNER, UNWRITABLE)
 
 
-def read_owner(ctx: Context, namespace: str, pod: Optional[dict], mount: str) -> Optional[str]:
-    """`uid:gid mode` of the share's top folder, or None when there is no pod to read it in."""
+def _read(ctx: Context, namespace: str, pod: Optional[dict], script: str, *args: str) -> Optional[str]:
+    """What a read-only script prints in the pod that mounts the share, or None: no pod, or it failed."""
     if pod is None:
         return None
     try:
-        return ctx.cluster.run([*io_pod_exec(namespace, pod), OWNER, "sh", mount], quiet=True).decode().strip() or None
+        return ctx.cluster.run([*io_pod_exec(namespace, pod), script, "sh", *args], quiet=True).decode()
     except CommandError:
         return None
+
+
+def read_owner(ctx: Context, namespace: str, pod: Optional[dict], mount: str) -> Optional[dict]:
+    """{uid, gid, mode} of the share's top folder (`stat`'s `uid:gid mode`), or None when it was not read."""
+    out = (_read(ctx, namespace, pod, OWNER, mount) or "").strip()
+    if not out:
+        return None
+    ids, _, mode = out.partition(" ")
+    uid, _, gid = ids.partition(":")
+    return {"uid": uid, "gid": gid, "mode": mode}
 
 
 def read_unwritable(ctx: Context, namespace: str, pod: Optional[dict], mount: str,
                     writer: Optional[dict]) -> Optional[dict]:
     """{count, examples} of the files and folders `writer` may not write, or None when not checked."""
-    if pod is None or not writer:
-        return None
-    try:
-        out = ctx.cluster.run([*io_pod_exec(namespace, pod), UNWRITABLE, "sh", mount,
-                               str(writer["uid"]), str(writer["gid"])], quiet=True).decode()
-    except CommandError:
+    out = _read(ctx, namespace, pod, UNWRITABLE, mount, str(writer["uid"]), str(writer["gid"])) if writer else None
+    if out is None:
         return None
     lines = out.splitlines()
     return {"count": int(lines[-1]), "examples": lines[:-1][:3]} if lines else {"count": 0, "examples": []}

@@ -49,8 +49,9 @@ describe("upgrading Dagster as README says", function () {
     const from = projectDagsterVersion();
     const to = otherRelease(from);
     let copy: string;
-    const inCopy = (command: string) => execSync(command, { cwd: copy, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, PATH: `${path.join(REPO_ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH}` } });
+    // The project's own tools first, as npm scripts have them.
+    const env = { ...process.env, PATH: `${path.join(REPO_ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH}` };
+    const inCopy = (command: string) => execSync(command, { cwd: copy, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env });
 
     before(function () {
         if (!fs.existsSync(path.join(REPO_ROOT, ".git"))) this.skip();
@@ -88,8 +89,7 @@ describe("upgrading Dagster as README says", function () {
         const specs = ["stack.kde04", "stack.local", "images", "images.pinning", "database", "offline", "operations",
             "restarts", "config"].map((name) => `tests/${name}.test.ts`);
         const done = spawnSync("mocha", ["--no-config", "-r", "ts-node/register/transpile-only", "--extension", "ts",
-            "--timeout", "60000", "--reporter", "dot", ...specs], { cwd: copy, encoding: "utf8",
-            env: { ...process.env, PATH: `${path.join(REPO_ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH}` } });
+            "--timeout", "60000", "--reporter", "dot", ...specs], { cwd: copy, encoding: "utf8", env });
         assert.strictEqual(done.status, 0, `${done.stdout.slice(-3000)}${done.stderr.slice(-2000)}`);
         assert.match(done.stdout, /[1-9]\d* passing/);
     });
