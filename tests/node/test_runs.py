@@ -180,21 +180,37 @@ def test_what_the_stack_may_do_in_the_cluster_is_named_verb_by_verb(kde04, dagst
 
 
 def test_readme_s_log_commands_show_each_part(kde04, dagster):
-    """README's "Logs" block, run as written after the runs above: each shows its part. The webserver
+    """README's "Logs" block, run as written after the runs above: each shows its part, and each
+    workload it names selects only its own pods (the chart's worker Deployment selects every pod of
+    the release, so `deploy/` of it could show the daemon's log: workers go by label). The webserver
     runs on no node here (its stand-in is a bare pod); its name is the chart's, as in README's
     port-forward."""
     readme = (program.REPO / "README.md").read_text()
     lines = [line.strip() for line in readme.split("\n### Logs\n")[1].split("\n#")[0].splitlines()
              if line.startswith("    kubectl")]
-    shows = {"deploy/dagster-daemon": "dagster", f"deploy/{CODE_SERVER}": "Started Dagster code server",
-             f"deploy/{WORKERS}": "ready", "statefulset/dagster-postgresql": "ready to accept connections",
+    shows = {"deploy/dagster-daemon": "dagster.daemon", f"deploy/{CODE_SERVER}": "Started Dagster code server",
+             "-l component=celery": "ready.", "statefulset/dagster-postgresql": "ready to accept connections",
              "statefulset/dagster-rabbitmq": "startup complete", "dagster/run-id=": EXAMPLE_RUN}
     webserver = [line for line in lines if "deploy/dagster-dagster-webserver" in line]
     assert len(lines) == len(shows) + 1 and len(webserver) == 1, lines
     assert "svc/dagster-dagster-webserver" in readme  # the chart's Deployment and Service share the name
+    # The worker stopped by the test above has a successor, which says "ready." once Celery is up.
+    kde04.kubectl("rollout", "status", f"deployment/{WORKERS}", "--timeout=180s")
     for line in (line for line in lines if line not in webserver):
         [part] = [k for k in shows if k in line]
         argv = shlex.split(line.replace("<run id>", EXAMPLE_RUN))
         assert argv[:3] == ["kubectl", "-n", "imqcam-dagster"] == ["kubectl", "-n", kde04.namespace], argv
-        out = kde04.node.kubectl(*argv[1:]).stdout
-        assert shows[part] in out, (line, out[-2000:])
+        workload = next((a for a in argv if a.startswith(("deploy/", "statefulset/"))), None)
+        if workload:
+            kind, name = workload.split("/")
+            selector = kde04.node.get("deployment" if kind == "deploy" else kind, name, "-n", kde04.namespace)["spec"]["selector"]
+            labels = ",".join(f"{k}={v}" for k, v in selector["matchLabels"].items())
+            pods = [p["metadata"]["name"] for p in kde04.node.get("pods", "-n", kde04.namespace, "-l", labels)["items"]]
+            assert pods and all(p.startswith(f"{name}-") for p in pods), (line, pods)
+
+        def showing_its_part():
+            out = kde04.node.kubectl(*argv[1:]).stdout
+            return out if shows[part] in out else None
+        out = kde04.node.wait_for(f"`{line}` to show {shows[part]!r}", showing_its_part, timeout=120, interval=3)
+        if part == "-l component=celery":
+            assert all(row.startswith(f"[pod/{WORKERS}-") for row in out.splitlines()), out[-2000:]
