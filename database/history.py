@@ -112,6 +112,7 @@ class HistorySummary:
     # Where it was read, for messages only.
     database: str = field(default="", compare=False)
     server_version: str = field(default="", compare=False)
+    database_bytes: int = field(default=0, compare=False)  # on disk, for the status report
 
     @property
     def run_count(self) -> int:
@@ -133,6 +134,7 @@ SELECT to_regclass('public.runs') IS NOT NULL AS has_runs,
        to_regclass('public.event_logs') IS NOT NULL AS has_events,
        to_regclass('public.alembic_version') IS NOT NULL AS has_alembic \gset
 SELECT json_build_object('database', current_database(), 'server_version', current_setting('server_version'),
+                         'database_bytes', pg_database_size(current_database()),
                          'has_dagster_schema', :'has_runs'::bool OR :'has_events'::bool OR :'has_alembic'::bool);
 \if :has_runs
 SELECT json_build_object(
@@ -166,6 +168,7 @@ def summary(runner) -> HistorySummary:
         has_dagster_schema=bool(values["has_dagster_schema"]),
         database=values.get("database", ""),
         server_version=values.get("server_version", ""),
+        database_bytes=int(values.get("database_bytes", 0)),
     )
 
 

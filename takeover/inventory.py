@@ -98,7 +98,7 @@ def _pv(obj: Optional[dict]) -> Optional[dict]:
     }
 
 
-def _ready(pod: dict, container: Optional[str] = None) -> bool:
+def pod_ready(pod: dict, container: Optional[str] = None) -> bool:
     status = pod.get("status", {})
     if status.get("phase") != "Running":
         return False
@@ -119,14 +119,14 @@ def _db_pod(pod: Optional[dict]) -> Optional[dict]:
     return {
         "container": chosen.get("name"),
         "phase": pod.get("status", {}).get("phase"),
-        "ready": _ready(pod, chosen.get("name")),
+        "ready": pod_ready(pod, chosen.get("name")),
         "missing_env": [n for n in names.OLD_DB_ENV if n not in env_names],
         "claims": sorted(v["persistentVolumeClaim"]["claimName"] for v in pod["spec"].get("volumes", [])
                          if "persistentVolumeClaim" in v),
     }
 
 
-def _io_pod(pods: list, claim: str, mount_path: str) -> Optional[dict]:
+def io_pod(pods: list, claim: str, mount_path: str) -> Optional[dict]:
     """A ready pod that mounts the IO claim at the mount path; the user-code server first."""
     candidates = []
     for pod in pods:
@@ -134,7 +134,7 @@ def _io_pod(pods: list, claim: str, mount_path: str) -> Optional[dict]:
                    if v.get("persistentVolumeClaim", {}).get("claimName") == claim}
         for c in pod["spec"].get("containers", []):
             if any(m["name"] in volumes and m["mountPath"] == mount_path for m in c.get("volumeMounts", [])) \
-                    and _ready(pod, c["name"]):
+                    and pod_ready(pod, c["name"]):
                 user_code = pod["metadata"].get("labels", {}).get("component") == names.USER_CODE_COMPONENT
                 candidates.append((not user_code, pod["metadata"]["name"], c["name"]))
     if not candidates:
@@ -223,7 +223,7 @@ def gather(ctx: Context) -> dict:
         obj = c.get("secret", secret, ns)
         inv["secrets"][secret] = None if obj is None else sorted((obj.get("data") or {}).keys())
     inv["old_db_pod"] = _db_pod(c.get("pod", names.OLD_DB_POD, ns))
-    inv["io_pod"] = _io_pod(c.list("pods", ns), names.IO_VOLUME, inv["io_mount_path"])
+    inv["io_pod"] = io_pod(c.list("pods", ns), names.IO_VOLUME, inv["io_mount_path"])
     inv["share_owner"] = share.read_owner(ctx, ns, inv["io_pod"], inv["io_mount_path"])
     inv["share_unwritable"] = share.read_unwritable(ctx, ns, inv["io_pod"], inv["io_mount_path"], writer)
     inv["old_deployments"] = [{

@@ -23,6 +23,7 @@ RUN_STARTING_COMPONENTS = ("dagster-daemon", "dagster-webserver", "dagit")
 USER_CODE_COMPONENT = "user-deployments"
 
 # The program's.
+RELEASE = "dagster"  # its Helm release (stack.ts RELEASE_NAME)
 RELEASE_SELECTOR = "app.kubernetes.io/instance=dagster"  # every Deployment of the Dagster release
 NEW_DB_CLAIM = "dagster-postgresql-data"
 NEW_DB_POD = "dagster-postgresql-0"  # same pod name as the old one; a different container

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the takeover's tests (no cluster): `bash takeover/tests/run.sh [pytest args]`.
+# Runs the takeover's and the status report's tests (no cluster): `bash takeover/tests/run.sh [pytest args]`.
 # Prefers the code location's test virtualenv, which `npm run test:code-location` builds from
 # requirements-test.lock (pytest, and kubernetes-validate for the Job copy's schema check);
 # otherwise python3 with pytest (that schema check is then skipped).
@@ -15,4 +15,4 @@ if [[ -z "$python" ]]; then
   python=python3
 fi
 export PYTHONDONTWRITEBYTECODE=1
-exec "$python" -m pytest -q -p no:cacheprovider takeover/tests "$@"
+exec "$python" -m pytest -q -p no:cacheprovider takeover/tests status/tests "$@"

@@ -4,7 +4,8 @@ three differences, each a setting or a stated transform:
 
 - the IO volume is the program's `ioVolume.hostPath` form on a folder of the node (this kernel has
   no NFS client), set through the `ioVolume` setting, owned by a uid that is not root, which
-  `ioVolume.writer` names as an operator names the NFS share's owner;
+  `ioVolume.writer` names as an operator names the NFS share's owner; the folder is a small file
+  system of its own (a tmpfs of SHARE_SIZE), so that a test can fill it as a share fills up;
 - the code location is the image built from the project's Dockerfile and lock, pinned by digest
   through the `codeLocations[0].image` setting (nothing is built or pushed by the program);
 - CPU requests are divided by CPU_SHARE, and run and step pods ask for less through the
@@ -36,6 +37,7 @@ CODE_LOCATION = "imqcam-example-1"
 CPU_SHARE = 4
 # Who owns the share, as an NFS export would decide, and so the `ioVolume.writer` setting.
 SHARE_WRITER = {"uid": 4321, "gid": 4321}
+SHARE_SIZE = "128m"
 SMALL_POD = {"requests": {"cpu": "50m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "2Gi"}}
 
 
@@ -238,6 +240,8 @@ def apply_release(node: real_node.RealNode, values: dict, namespace: str, patche
 def deploy(node: real_node.RealNode) -> Deployed:
     io_dir = node.root / "io"
     io_dir.mkdir()
+    # Unmounted with the node's other mounts under its folder when it stops.
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SHARE_SIZE},mode=0755", "tmpfs", str(io_dir)], check=True)
     os.chown(io_dir, SHARE_WRITER["uid"], SHARE_WRITER["gid"])
     result = evaluation(settings(io_dir))
     objs = fit_requests(result["objects"])
