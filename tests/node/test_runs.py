@@ -76,20 +76,29 @@ def test_the_daemon_got_past_its_wait_for_the_code_server(kde04, dagster):
 RUN_STATUS = "from dagster import DagsterInstance; r = DagsterInstance.get().get_run_by_id('{run_id}'); print(r and r.status.value)"
 
 
-def launch_and_wait(deployed, job: str, run_id: str, run_config: dict) -> tuple[str, list]:
-    """`dagster job launch` from inside the cluster, then the run's status once it ends, and its Jobs."""
-    phase, log = dagster_pod(deployed, f"launch-{job.replace('_', '-')}",
+def submit(deployed, job: str, run_id: str, run_config: dict) -> None:
+    """`dagster job launch` from inside the cluster, as the webserver submits a run: into the queue."""
+    phase, log = dagster_pod(deployed, f"launch-{job.replace('_', '-')}-{run_id[-2:]}",
                              f"dagster job launch -w /dagster-workspace/workspace.yaml -l {LOCATION} -j {job} "
                              f"--run-id {run_id} --config-json '{json.dumps(run_config)}'")
     assert phase == "Succeeded", log
 
+
+def wait_run(deployed, run_id: str) -> str:
+    """The run's status once it has ended."""
     def finished():
         # In the daemon's container, with its instance: the run's status in PostgreSQL.
         out = deployed.kubectl("exec", f"deployment/{DAEMON}", "-c", "dagster", "--", "python3", "-c",
-                               RUN_STATUS.format(run_id=run_id)).stdout
-        status = out.strip().splitlines()[-1]
+                               RUN_STATUS.format(run_id=run_id), check=False).stdout
+        status = (out.strip().splitlines() or [""])[-1]
         return status if status in ("SUCCESS", "FAILURE", "CANCELED") else None
-    status = deployed.node.wait_for(f"run {run_id} to finish", finished, timeout=600, interval=5)
+    return deployed.node.wait_for(f"run {run_id} to finish", finished, timeout=600, interval=5)
+
+
+def launch_and_wait(deployed, job: str, run_id: str, run_config: dict) -> tuple[str, list]:
+    """`dagster job launch` from inside the cluster, then the run's status once it ends, and its Jobs."""
+    submit(deployed, job, run_id, run_config)
+    status = wait_run(deployed, run_id)
     jobs = deployed.node.get("jobs", "-n", deployed.namespace)["items"]
     run_jobs = [j for j in jobs if j["metadata"].get("labels", {}).get("dagster/run-id") == run_id]
     assert status == "SUCCESS", (status, [deployed.kubectl("logs", f"job/{j['metadata']['name']}", check=False).stdout

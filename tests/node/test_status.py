@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
 import program
-from test_runs import WORKERS, dagster  # noqa: F401 (the fixture)
+from test_runs import DAEMON, RUN_CONFIG, RUN_STATUS, WORKERS, dagster, dagster_pod, submit, wait_run  # noqa: F401
 
 BACKUP = "dagster-postgresql-backup"
 
@@ -120,3 +121,26 @@ def test_a_failed_backup_a_full_share_and_a_pod_not_ready_each_show_with_what_to
     code, report, text = status(kde04)
     assert code == 0 and report["problems"] == [], text
     assert "failed Jobs kept: 1" in text, text
+
+
+def test_a_paused_daemon_leaves_a_submitted_run_queued_and_the_report_says_how_to_resume(kde04, released):
+    """README's pause before an upgrade: the daemon scaled to 0. A run submitted meanwhile waits in
+    the queue with no pod of its own; the report flags the daemon with the command that resumes it,
+    and once that has run, the run goes through."""
+    ns, run_id = kde04.namespace, "e0000000-0000-4000-8000-000000000003"
+    kde04.kubectl("scale", f"deployment/{DAEMON}", "--replicas=0")
+    kde04.node.wait_for("the daemon to stop", lambda: not kde04.node.get(
+        "pods", "-n", ns, "-l", "component=dagster-daemon")["items"], timeout=180, interval=2)
+    submit(kde04, "example_job", run_id, RUN_CONFIG)
+    time.sleep(20)  # a running daemon's run queue takes a queued run within seconds
+    phase, log = dagster_pod(kde04, "run-status-while-paused", "python3 -c \"" + RUN_STATUS.format(run_id=run_id) + "\"")
+    assert phase == "Succeeded" and log.strip().splitlines()[-1] == "QUEUED", log
+    assert not kde04.node.get("jobs", "-n", ns, "-l", f"dagster/run-id={run_id}")["items"]
+
+    code, report, text = status(kde04)
+    [paused] = report["problems"]
+    assert code == 1 and paused["problem"] == f"deployment/{DAEMON} is scaled to 0", text
+    assert "queued or in progress: 1 QUEUED" in text, text
+    resume = paused["do"].split(" (or ")[0]
+    subprocess.run([*kde04.node.wrap, "sh", "-c", resume], env=kde04.node.env, check=True, capture_output=True)
+    assert wait_run(kde04, run_id) == "SUCCESS"
