@@ -55,6 +55,12 @@ export interface ComputeResources {
 }
 
 /** Scheduled `pg_dump`s of the run history to the NFS share. */
+/** A label per generated password; setting a new one rotates that password. Unset: never rotated. */
+export interface PasswordRotation {
+    postgresql?: string;
+    rabbitmq?: string;
+}
+
 export interface BackupSettings {
     /** Cron schedule, in the cluster's time zone (UTC unless the cluster says otherwise). */
     schedule: string;
@@ -105,6 +111,7 @@ export interface Settings {
     images: ThirdPartyImages;
     /** What the NetworkPolicies let out of the namespace: the API server, and user code's peers. */
     network: NetworkAccessSettings;
+    passwordRotation: PasswordRotation;
 }
 
 export const DEFAULT_IO_SIZE = "5Gi";
@@ -127,7 +134,7 @@ const KEYS = [
     "registry", "registryPassword", "celeryWorkerReplicas", "finishedJobTtlSeconds",
     "postgresqlVolume", "rabbitmqVolume", "backups", "computeLogRetentionDays",
     "maxConcurrentRuns", "stepsPerCeleryWorker", "runPodResources", "stepPodResources", "dagsterChart", "images",
-    "network",
+    "network", "passwordRotation",
 ] as const;
 
 /** Bad configuration; raised before any resource is registered. */
@@ -263,6 +270,7 @@ export function parseSettings(
     const runPodResources = p.resources("runPodResources", DEFAULT_RUN_POD_RESOURCES);
     const stepPodResources = p.resources("stepPodResources", DEFAULT_STEP_POD_RESOURCES);
     const images = p.images(dagsterVersion);
+    const passwordRotation = p.passwordRotation();
     const networkReader = new NetworkSettingsReader(raw);
     const network = networkReader.network();
     p.problems.push(...networkReader.problems);
@@ -275,7 +283,7 @@ export function parseSettings(
         rabbitmqVolume: rabbitmqVolume!, backups: backups!, computeLogRetentionDays: computeLogRetentionDays!,
         maxConcurrentRuns: maxConcurrentRuns!, stepsPerCeleryWorker: stepsPerCeleryWorker!,
         runPodResources: runPodResources!, stepPodResources: stepPodResources!, images: images!,
-        network: network!,
+        network: network!, passwordRotation,
     };
 }
 
@@ -507,6 +515,16 @@ class Reader extends ConfigReader {
         const schedule = this.optionalString(o, "backups", "schedule", rules.cronSchedule, DEFAULT_BACKUP_SCHEDULE);
         const keep = this.optionalInteger(o, "backups", "keep", 1, 365, DEFAULT_BACKUPS_KEPT);
         return keep !== undefined ? { schedule, keep } : undefined;
+    }
+
+    /** `passwordRotation.postgresql`/`.rabbitmq`: labels; a new one rotates that generated password. */
+    passwordRotation(): PasswordRotation {
+        const key = "passwordRotation";
+        const o = this.raw[key] === undefined ? {} : this.object(key, ["postgresql", "rabbitmq"],
+            `pulumi config set --path '${key}.postgresql' 2026-12-02`) ?? {};
+        const label = (server: string) => o[server] === undefined || o[server] === null ? undefined
+            : this.check(`${key}.${server}`, String(o[server]), rules.rotationLabel, `pulumi config set --path '${key}.${server}' 2026-12-02`);
+        return { postgresql: label("postgresql"), rabbitmq: label("rabbitmq") };
     }
 
     /** dagsterVersion: Pulumi.yaml's, set by `npm run lock -- --dagster-version`, never by a stack. */

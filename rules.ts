@@ -229,3 +229,10 @@ export function cidrWithin(inner: string, outer: string): boolean {
     list.addSubnet(oa, Number(op), family);
     return list.check(a, family);
 }
+
+/** A password rotation's label (components/credentials.ts): any new one rotates; the date reads well. */
+export const rotationLabel: Rule = (v) =>
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(v)
+        ? undefined
+        : "is not a rotation label (letters, digits, '.', '_' and '-', starting with a letter or digit, " +
+          "at most 63 characters), e.g. today's date";

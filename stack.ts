@@ -137,6 +137,7 @@ export function deployDagster(settings: Settings, observed: ObservedObject[] = [
     const envSecrets = new EnvSecrets("env-secrets", { namespace, namePrefix: RELEASE_NAME, secrets: settings.envSecrets });
     const credentials = new ChartCredentials("chart-credentials", {
         namespace, releaseName: RELEASE_NAME, brokerHost: BROKER_NAME, annotations: owned,
+        rotation: settings.passwordRotation,
     });
     const { registry } = settings;
     const pullSecret = registry.private && registry.username && registry.password
@@ -149,7 +150,7 @@ export function deployDagster(settings: Settings, observed: ObservedObject[] = [
     const broker = new RabbitMqBroker("rabbitmq", {
         namespace, name: BROKER_NAME, username: RABBITMQ_USER, nodeHostnames: settings.nodeHostnames,
         credentialsSecretName: credentials.rabbitmqSecretName, claimName: dataVolumes.rabbitmqClaimName,
-        image: settings.images.rabbitmq,
+        image: settings.images.rabbitmq, rotation: settings.passwordRotation.rabbitmq,
     });
 
     // 6. The run history's database, its scheduled backups, and the migration of its schema to
@@ -158,6 +159,7 @@ export function deployDagster(settings: Settings, observed: ObservedObject[] = [
         namespace, name: POSTGRESQL_NAME, user: POSTGRESQL_USER, database: POSTGRESQL_DATABASE,
         credentialsSecretName: credentials.postgresqlSecretName, claimName: dataVolumes.postgresqlClaimName,
         nodeHostnames: settings.nodeHostnames, image: settings.images.postgresql,
+        rotation: settings.passwordRotation.postgresql,
     });
     const backupTarget = {
         script: BACKUP_SCRIPT, host: postgresql.serviceName, user: POSTGRESQL_USER, database: POSTGRESQL_DATABASE,
@@ -209,9 +211,12 @@ export function deployDagster(settings: Settings, observed: ObservedObject[] = [
             postgresql: { secretName: credentials.postgresqlSecretName, host: postgresql.serviceName },
             celeryConfigSecretName: credentials.celeryConfigSecretName,
             images: settings.images,
+            passwordRotation: settings.passwordRotation,
         }),
-        // The migration first: no pod of a new version starts on a schema it has not migrated.
-        dependsOn: [isolation, ioVolume, envSecrets, credentials, broker, migration, ...(pullSecret ? [pullSecret] : [])],
+        // The migration first: no pod of a new version starts on a schema it has not migrated. The
+        // servers first: a rotated password is in them before a Dagster pod that uses it starts.
+        dependsOn: [isolation, ioVolume, envSecrets, credentials, broker, postgresql, migration,
+            ...(pullSecret ? [pullSecret] : [])],
     });
 
     // 9. Celery workers that, when a change restarts them, finish the steps they watch first.

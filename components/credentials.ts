@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { passwordInUse, RotationLabels } from "./passwordRotation";
 import { AMQP_PORT } from "./rabbitmq";
 
 /** The broker's user; fixed, because the retained broker data was created with it. */
@@ -20,13 +21,16 @@ export interface ChartCredentialsArgs {
     brokerHost: string;
     /** Marks the Secrets as this stack instance's (components/stackInstance.ts). */
     annotations: Record<string, pulumi.Input<string>>;
+    /** The `passwordRotation` labels (components/passwordRotation.ts). */
+    rotation: RotationLabels;
 }
 
 /**
  * Generated passwords for PostgreSQL and RabbitMQ, and the Secrets the chart, the database and
  * the broker read them from (the chart is told their names, never their values). The generated values
  * are protected so that `pulumi destroy --exclude-protected` followed by `pulumi up` brings
- * back the same credentials: the retained data only accepts the password it was created with.
+ * back the same credentials: the retained data only accepts the password it was created with (or
+ * last rotated to: the password in use is derived from the generated one, components/passwordRotation.ts).
  */
 export class ChartCredentials extends pulumi.ComponentResource {
     public readonly postgresqlSecretName: pulumi.Output<string>;
@@ -37,10 +41,11 @@ export class ChartCredentials extends pulumi.ComponentResource {
         super("imqcam-dagster:index:ChartCredentials", name, {}, opts);
         const keep = { parent: this, protect: true };
         // Letters and digits only: the broker password is embedded in a URL.
-        const password = (id: string) =>
-            new random.RandomPassword(`${name}-${id}`, { length: 32, special: false }, keep).result;
-        const postgresqlPassword = password("postgresql-password");
-        const rabbitmqPassword = password("rabbitmq-password");
+        const password = (id: string, label: string | undefined) => pulumi.secret(
+            new random.RandomPassword(`${name}-${id}`, { length: 32, special: false }, keep).result
+                .apply((generated) => passwordInUse(generated, label)));
+        const postgresqlPassword = password("postgresql-password", args.rotation.postgresql);
+        const rabbitmqPassword = password("rabbitmq-password", args.rotation.rabbitmq);
 
         const secret = (id: typeof SECRETS[number], stringData: Record<string, pulumi.Input<string>>) =>
             new k8s.core.v1.Secret(`${name}-${id}`, {

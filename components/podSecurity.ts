@@ -26,14 +26,17 @@ export const READ_ONLY_ROOT: k8s.types.input.core.v1.SecurityContext = { ...NO_P
 /**
  * Every pod the program runs: none calls the Kubernetes API, so none gets a ServiceAccount token;
  * each runs under the runtime's default seccomp profile, as a non-root user whose group owns its
- * volumes (`fsGroup`), so a server writes its data on a new claim without root.
+ * volumes (`fsGroup`), so a server writes its data on a new claim without root. Only while the
+ * volume's top folder is not yet the group's (`OnRootMismatch`): by default the kubelet makes every
+ * file group-writable at each pod start, and RabbitMQ then refuses its Erlang cookie
+ * ("must be accessible by owner only") and never starts again (seen on the tests' real node).
  */
 export function hardenedPod(user: number, group = user): Pick<k8s.types.input.core.v1.PodSpec, "automountServiceAccountToken" | "securityContext"> {
     return {
         automountServiceAccountToken: false,
         securityContext: {
             seccompProfile: { type: "RuntimeDefault" },
-            runAsNonRoot: true, runAsUser: user, runAsGroup: group, fsGroup: group,
+            runAsNonRoot: true, runAsUser: user, runAsGroup: group, fsGroup: group, fsGroupChangePolicy: "OnRootMismatch",
         },
     };
 }

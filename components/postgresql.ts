@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as resources from "./resources";
 import { SERVER_USER } from "./podSecurity";
+import { POSTGRESQL_PASSWORD_HOOK, serverAnnotation } from "./passwordRotation";
 import { singlePodServer } from "./singlePodServer";
 import { POSTGRESQL_PORT } from "./storage";
 
@@ -23,6 +24,8 @@ export interface PostgreSqlServerArgs {
     nodeHostnames: readonly string[];
     /** The image, by tag or pinned by digest (the `images` setting). */
     image: string;
+    /** `passwordRotation.postgresql`: a new one restarts the server, which then sets the new password. */
+    rotation?: string;
 }
 
 /**
@@ -49,6 +52,7 @@ export class PostgreSqlServer extends pulumi.ComponentResource {
             scratch: { "run": "/var/run/postgresql", "tmp": "/tmp" },
             // Time to finish a checkpoint on shutdown, so the next start needs no recovery.
             terminationGracePeriodSeconds: 60,
+            podAnnotations: serverAnnotation(args.rotation),
             container: {
                 name: POSTGRESQL_CONTAINER,
                 image: args.image,
@@ -61,6 +65,8 @@ export class PostgreSqlServer extends pulumi.ComponentResource {
                     { name: "PGDATA", value: `${DATA_MOUNT}/pgdata` },
                 ],
                 volumeMounts: [{ name: "data", mountPath: DATA_MOUNT }],
+                // The role's password from the Secret at every start: the image sets it only once.
+                lifecycle: POSTGRESQL_PASSWORD_HOOK,
                 readinessProbe: { ...isReady, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 5 },
                 livenessProbe: { ...isReady, initialDelaySeconds: 60, periodSeconds: 30, timeoutSeconds: 10 },
                 resources: resources.POSTGRESQL,

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ADVANCED_CONFIG_KEY, ADVANCED_CONFIG_PATH, advancedConfig, BrokerSettings, configHash } from "./brokerConfig";
 import * as resources from "./resources";
 import { SERVER_USER } from "./podSecurity";
+import { RABBITMQ_PASSWORD_HOOK, serverAnnotation } from "./passwordRotation";
 import { singlePodServer } from "./singlePodServer";
 
 /** AMQP, the port Celery's `pyamqp://` URLs use. */
@@ -24,6 +25,8 @@ export interface RabbitMqBrokerArgs {
     image: string;
     /** The broker's settings (components/brokerConfig.ts); by default no consumer timeout. */
     config?: BrokerSettings;
+    /** `passwordRotation.rabbitmq`: a new one restarts the broker, which then sets the new password. */
+    rotation?: string;
 }
 
 /**
@@ -58,7 +61,7 @@ export class RabbitMqBroker extends pulumi.ComponentResource {
             // Erlang's and the CLI tools' temporary files, and the log folder.
             scratch: { "tmp": "/tmp", "log": "/var/log/rabbitmq" },
             volumes: [{ name: "config", configMap: { name: configMapName } }],
-            podAnnotations: { [CONFIG_HASH_ANNOTATION]: configHash(config) },
+            podAnnotations: { [CONFIG_HASH_ANNOTATION]: configHash(config), ...serverAnnotation(args.rotation) },
             container: {
                 name: "rabbitmq",
                 image: args.image,
@@ -74,6 +77,8 @@ export class RabbitMqBroker extends pulumi.ComponentResource {
                     { name: "data", mountPath: "/var/lib/rabbitmq" },
                     { name: "config", mountPath: ADVANCED_CONFIG_PATH, subPath: ADVANCED_CONFIG_KEY, readOnly: true },
                 ],
+                // The user's password from the Secret at every start: the image sets it only once.
+                lifecycle: RABBITMQ_PASSWORD_HOOK,
                 readinessProbe: probe(["check_port_connectivity"], 10, 10),
                 livenessProbe: probe(["status"], 60, 30),
                 resources: resources.RABBITMQ,

@@ -4,6 +4,7 @@
 // here is secret, and `pulumi preview` can show the whole values diff.
 import { ContainerResources, dagsterK8sJobConfig, podPlacement } from "./placement";
 import * as images from "./images";
+import { dagsterPodsAnnotation, RotationLabels } from "./passwordRotation";
 import { DAGSTER_POD_SECURITY, hardenedJobConfig, NO_PRIVILEGES, ShareWriter, WEBSERVER_SECURITY } from "./podSecurity";
 import * as resources from "./resources";
 import { POSTGRESQL_DATABASE, POSTGRESQL_PORT, POSTGRESQL_SCHEME, POSTGRESQL_USER } from "./storage";
@@ -70,6 +71,8 @@ export interface ReleaseValuesArgs {
     celeryConfigSecretName: string;
     /** By tag, or pinned by digest (the `images` setting). */
     images: images.ThirdPartyImages;
+    /** Rotated passwords: every Dagster pod reads both at start, so a rotation restarts them all. */
+    passwordRotation: RotationLabels;
 }
 
 export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown> {
@@ -82,6 +85,8 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
     const volumes = [{ name: IO_VOLUME, persistentVolumeClaim: { claimName: a.ioVolume.claimName } }];
     const volumeMounts = [{ name: IO_VOLUME, mountPath: a.ioVolume.mountPath }];
     const { writer } = a.ioVolume;
+    const rotated = dagsterPodsAnnotation(a.passwordRotation);
+    const annotations = Object.keys(rotated).length ? { annotations: rotated } : {};
     const asWriter = { runAsNonRoot: true, runAsUser: writer.uid, runAsGroup: writer.gid };
     // Read by the code server (run worker Job tags), and by run and step pods (op tags).
     const codeLocationEnv = {
@@ -105,11 +110,11 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
         // Both mount the IO volume: the webserver reads the compute logs that run and step pods
         // write there.
         dagsterWebserver: {
-            image: dagsterImage, volumes, volumeMounts, resources: resources.WEBSERVER, ...placement,
+            image: dagsterImage, volumes, volumeMounts, resources: resources.WEBSERVER, ...placement, ...annotations,
             podSecurityContext: DAGSTER_POD_SECURITY, securityContext: WEBSERVER_SECURITY,
         },
         dagsterDaemon: {
-            image: dagsterImage, volumes, volumeMounts, resources: resources.DAEMON, ...placement,
+            image: dagsterImage, volumes, volumeMounts, resources: resources.DAEMON, ...placement, ...annotations,
             podSecurityContext: DAGSTER_POD_SECURITY, securityContext: NO_PRIVILEGES,
             // Runs beyond this wait in Dagster's queue instead of crowding the node.
             runCoordinator: {
@@ -137,7 +142,7 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
                 envSecrets,
                 // A code server reads envSecrets when it starts: a new value must restart it.
                 // (The chart rolls a code server whenever anything in its entry changes.)
-                annotations: { [ENV_SECRETS_VERSION_ANNOTATION]: a.envSecretsVersion },
+                annotations: { [ENV_SECRETS_VERSION_ANNOTATION]: a.envSecretsVersion, ...rotated },
                 volumes,
                 volumeMounts,
                 includeConfigInLaunchedRuns: { enabled: true },
@@ -169,6 +174,7 @@ export function buildReleaseValues(a: ReleaseValuesArgs): Record<string, unknown
                     volumes,
                     volumeMounts,
                     ...placement,
+                    ...annotations,
                 },
             },
         },

@@ -26,7 +26,8 @@ function assertSharedWritersRunAs(run: Run, uid: number, gid: number): void {
     const writers = podSpecs(run).filter(([n]) => !["postgresql", "rabbitmq"].includes(n));
     assert.strictEqual(writers.length, 3);
     for (const [name, spec] of writers) {
-        assert.deepStrictEqual(spec.securityContext, { seccompProfile: { type: "RuntimeDefault" }, ...user, fsGroup: gid }, name);
+        assert.deepStrictEqual(spec.securityContext, { seccompProfile: { type: "RuntimeDefault" }, ...user, fsGroup: gid,
+            fsGroupChangePolicy: "OnRootMismatch" }, name);
     }
     const codeServer = releaseValuesOf(run)["dagster-user-deployments"].deployments[0];
     assert.deepStrictEqual(codeServer.podSecurityContext, { seccompProfile: { type: "RuntimeDefault" }, ...user });
@@ -99,7 +100,7 @@ describe("pod security", () => {
         assert.strictEqual(servers.length, 2);
         for (const [name, spec] of servers) {
             assert.deepStrictEqual(spec.securityContext, { seccompProfile: { type: "RuntimeDefault" }, runAsNonRoot: true,
-                runAsUser: SERVER_USER, runAsGroup: SERVER_USER, fsGroup: SERVER_USER }, name);
+                runAsUser: SERVER_USER, runAsGroup: SERVER_USER, fsGroup: SERVER_USER, fsGroupChangePolicy: "OnRootMismatch" }, name);
         }
         assert.strictEqual(SERVER_USER, 999, "the official postgres and rabbitmq images' uid and gid");
     });

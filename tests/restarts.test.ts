@@ -33,6 +33,10 @@ const CHANGES: Change[] = [
         before: {}, after: { overrides: { stepsPerCeleryWorker: { value: "3" } } } },
     { change: "more runs at once (`maxConcurrentRuns`)",
         before: {}, after: { overrides: { maxConcurrentRuns: { value: "8" } } } },
+    { change: "a rotated PostgreSQL password (`passwordRotation.postgresql`)",
+        before: {}, after: { overrides: { passwordRotation: { value: { postgresql: "2026-12-02" } } } } },
+    { change: "a rotated RabbitMQ password (`passwordRotation.rabbitmq`)",
+        before: {}, after: { overrides: { passwordRotation: { value: { rabbitmq: "2026-12-02" } } } } },
     { change: "a new Dagster version (`dagsterVersion`)",
         before: { lock: DAGSTER }, after: { lock: NEXT_DAGSTER, overrides: { dagsterVersion: { value: NEXT_DAGSTER } } } },
 ];

@@ -25,6 +25,7 @@ const args = (patch: Partial<ReleaseValuesArgs> = {}): ReleaseValuesArgs => ({
     postgresql: { secretName: "pg-secret", host: "pg-service" },
     celeryConfigSecretName: "celery-secret",
     images: DEFAULT_IMAGES,
+    passwordRotation: {},
     ...patch,
 });
 

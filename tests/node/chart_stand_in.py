@@ -202,7 +202,7 @@ def celery_workers(values: dict, namespace: str, queue: dict) -> list:
         {"apiVersion": "apps/v1", "kind": "Deployment",
          "metadata": _meta(f"{RELEASE}-celery-workers-{queue['name']}", namespace, labels={**SELECTOR, "component": "celery"}),
          "spec": {"replicas": queue["replicaCount"], "selector": {"matchLabels": SELECTOR}, "template": {
-             "metadata": {"labels": {**SELECTOR, **queue.get("labels", {})}},
+             "metadata": {"labels": {**SELECTOR, **queue.get("labels", {})}, "annotations": launcher.get("annotations", {})},
              "spec": {"serviceAccountName": SERVICE_ACCOUNT, "securityContext": launcher.get("podSecurityContext", {}),
                       "initContainers": [_secured(_pg_isready(values), launcher)], "containers": [container],
                       "nodeSelector": queue.get("nodeSelector") or launcher.get("nodeSelector", {}),
@@ -228,7 +228,7 @@ def daemon(values: dict, namespace: str) -> list:
     }
     return [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(f"{RELEASE}-daemon", namespace, labels=labels),
              "spec": {"replicas": 1, "strategy": {"type": "Recreate"}, "selector": {"matchLabels": labels}, "template": {
-                 "metadata": {"labels": labels},
+                 "metadata": {"labels": labels, "annotations": d.get("annotations", {})},
                  "spec": {"serviceAccountName": SERVICE_ACCOUNT, "securityContext": d.get("podSecurityContext", {}),
                           "initContainers": [_secured(c, d) for c in (_pg_isready(values),
                                                                       *(wait_for_user_code(values, u) for u in deployments))],

@@ -163,7 +163,11 @@ def wait_ready(node: real_node.RealNode, namespace: str, kind_name: str, timeout
     if done.returncode != 0:
         pods = node.kubectl("-n", namespace, "get", "pods", "-o", "wide").stdout
         events = node.kubectl("-n", namespace, "get", "events", "--sort-by=.lastTimestamp").stdout[-3000:]
-        raise AssertionError(f"{kind_name} not ready: {done.stderr}\n{pods}\n{events}")
+        # A server that crash-loops says why in its previous container's log.
+        previous = node.kubectl("-n", namespace, "logs", kind_name, "--previous", "--all-containers", "--tail=40",
+                                check=False) if kind_name.startswith("statefulset/") else None
+        said = f"\nits previous container's log:\n{previous.stdout}{previous.stderr}" if previous else ""
+        raise AssertionError(f"{kind_name} not ready: {done.stderr}\n{pods}\n{events}{said}")
 
 
 def run_to_end(node: real_node.RealNode, pod: dict, timeout: int = 300) -> tuple:
