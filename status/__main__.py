@@ -33,7 +33,7 @@ def gather(cluster: Cluster, stack: str, history) -> dict:
     ns = settings["namespace"]
     pods = cluster.list("pods", ns)
     cronjobs, migrations = read.cronjobs(cluster, ns)
-    return {"stack": stack, "namespace": ns, "pods": read.pods(cluster, ns), "workloads": read.workloads(cluster, ns),
+    return {"stack": stack, "namespace": ns, "pods": read.pods(pods), "workloads": read.workloads(cluster, ns),
             "cronjobs": cronjobs, "migrations": migrations, "share": read.share(cluster, ns, pods, settings["io_mount_path"]),
             "history": read.history(cluster, ns, history), "versions": read.running_versions(cluster, ns),
             "release": read.release(cluster, ns)}

@@ -9,6 +9,7 @@ from typing import Optional
 # A share this full stops runs writing step logs, and backups, soon.
 SHARE_FULL_PERCENT = 90
 FINISHED = ("Succeeded", "Failed")
+BACKUP_APP = "postgresql-backup"  # the backup CronJob's app.kubernetes.io/name (databaseBackups.ts)
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,10 @@ class Finding:
 
 
 def size(kb: float) -> str:
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        if kb < 1024 or unit == "TiB":
-            return f"{kb:.0f} {unit}" if unit == "KiB" else f"{kb:.1f} {unit}"
-        kb /= 1024
-    return ""
+    units = ["KiB", "MiB", "GiB", "TiB"]
+    while kb >= 1024 and len(units) > 1:
+        kb, units = kb / 1024, units[1:]
+    return f"{kb:.0f} KiB" if units[0] == "KiB" else f"{kb:.1f} {units[0]}"
 
 
 def age(then: _dt.datetime, now: _dt.datetime) -> str:
@@ -92,7 +92,7 @@ def _cronjob_findings(f: dict, ns: str, up: str) -> list:
             out.append(Finding("cronjobs", f"{ref}: its last Job, {finished[0]['name']}, failed",
                                f"kubectl -n {ns} logs job/{finished[0]['name']}; once fixed, run it now: "
                                f"kubectl -n {ns} create job --from={ref} {cj['name']}-$(date +%s)"))
-    if not any(cj["app"] == "postgresql-backup" for cj in f["cronjobs"]):
+    if not any(cj["app"] == BACKUP_APP for cj in f["cronjobs"]):
         out.append(Finding("backups", "there is no backup CronJob", up))
     return out
 
@@ -109,7 +109,7 @@ def _share_findings(f: dict, ns: str, stack: str, up: str) -> list:
                            "keep step logs for fewer days: pulumi config set --stack "
                            f"{stack} computeLogRetentionDays <days>, or fewer backups: pulumi config set --stack {stack} "
                            f"--path backups.keep <n>; then {up}. Or ask for a larger share"))
-    backup = next((cj for cj in f["cronjobs"] if cj["app"] == "postgresql-backup"), None)
+    backup = next((cj for cj in f["cronjobs"] if cj["app"] == BACKUP_APP), None)
     scheduled = [d for d in share["dumps"] if d["name"].startswith("scheduled-")]
     if backup and backup["last_success"] and not scheduled:
         out.append(Finding("backups", f"cronjob/{backup['name']} has succeeded, yet the share holds no scheduled backup",

@@ -14,13 +14,10 @@ from typing import Optional
 from takeover import inventory, names
 from takeover.cluster import Cluster, CommandError
 
-# Where the program keeps things on the IO share (components/databaseBackups.ts, values.ts).
-BACKUP_FOLDER = "backups/postgresql"
-SHARE_FOLDERS = {"step_logs": "compute-logs", "backups": "backups"}
-BACKUP_CRONJOB = "postgresql-backup"  # the CronJobs' app.kubernetes.io/name
-MIGRATION_JOB = "dagster-migrate"
+MIGRATION_JOB = "dagster-migrate"  # its app.kubernetes.io/name (components/instanceMigration.ts)
 
-# df of the share, du of each folder, then each dump's size, mtime and name; one line each.
+# df of the share, du of each folder, then each dump's size, mtime and name; one line each. The
+# folders are the program's: compute-logs (values.ts), backups/postgresql (databaseBackups.ts).
 SHARE_SCRIPT = r"""set -eu
 df -Pk "$1" | sed -n '2s/^/df /p'
 for d in compute-logs backups; do [ -d "$1/$d" ] && du -sk "$1/$d" | sed "s|^|du $d |"; done
@@ -43,9 +40,9 @@ def _condition(obj: dict, kind: str) -> bool:
     return any(c.get("type") == kind and c.get("status") == "True" for c in obj.get("status", {}).get("conditions", []))
 
 
-def pods(cluster: Cluster, ns: str) -> list:
+def pods(pod_list: list) -> list:
     out = []
-    for pod in cluster.list("pods", ns):
+    for pod in pod_list:
         status = pod.get("status", {})
         waiting = [s["state"]["waiting"].get("reason", "") for s in status.get("containerStatuses", []) +
                    status.get("initContainerStatuses", []) if "waiting" in s.get("state", {})]
