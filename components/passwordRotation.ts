@@ -31,19 +31,20 @@ export function serverAnnotation(label: string | undefined): Record<string, stri
     return label === undefined ? {} : { [ROTATION_ANNOTATION]: label };
 }
 
-// Up to two minutes, retried: on the first start the image's entrypoint runs a temporary server
-// while it initialises, and stops it. Nothing of the password reaches a log or an argument list:
+// Retried for up to ten minutes: a server may first replay its log (PostgreSQL's recovery after an
+// unclean stop) or load its queues, and on the very first start the image's entrypoint runs a
+// temporary server while it initialises, then stops it. The pod is Ready only after the hook. Nothing of the password reaches a log or an argument list:
 // printf is the shell's own, psql reads stdin, and a failing statement is not logged.
 const POSTGRESQL_HOOK = `i=0
 until printf 'SET log_min_error_statement = panic;\\nALTER ROLE "%s" PASSWORD '"'"'%s'"'"';\\n' "$POSTGRES_USER" "$POSTGRES_PASSWORD" |
       psql -X -q -v ON_ERROR_STOP=1 -h /var/run/postgresql -U "$POSTGRES_USER" -d postgres >/dev/null 2>&1; do
-  i=$((i + 1)); [ "$i" -lt 60 ] || { echo "could not set the password of role $POSTGRES_USER" >&2; exit 1; }; sleep 2
+  i=$((i + 1)); [ "$i" -lt 300 ] || { echo "could not set the password of role $POSTGRES_USER" >&2; exit 1; }; sleep 2
 done`;
 
 const RABBITMQ_HOOK = `i=0
 until rabbitmqctl -q await_startup >/dev/null 2>&1 &&
       printf '%s\\n' "$RABBITMQ_DEFAULT_PASS" | rabbitmqctl -q change_password "$RABBITMQ_DEFAULT_USER" >/dev/null 2>&1; do
-  i=$((i + 1)); [ "$i" -lt 60 ] || { echo "could not set the password of user $RABBITMQ_DEFAULT_USER" >&2; exit 1; }; sleep 2
+  i=$((i + 1)); [ "$i" -lt 300 ] || { echo "could not set the password of user $RABBITMQ_DEFAULT_USER" >&2; exit 1; }; sleep 2
 done`;
 
 const hook = (script: string) => ({ postStart: { exec: { command: ["sh", "-c", script] } } });
