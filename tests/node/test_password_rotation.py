@@ -23,9 +23,11 @@ def uid(kde04, pod: str) -> str:
 
 
 def dagster_pods(kde04) -> set:
-    """The daemon's, the Celery workers' and the code server's pods (the webserver runs on no node here)."""
+    """The daemon's, the Celery workers' and the code server's pods (the webserver runs on no node
+    here); not the one-off pods earlier tests made with the same labels."""
     pods = kde04.node.get("pods", "-n", kde04.namespace, "-l", "component in (dagster-daemon,celery,user-deployments)")
-    return {p["metadata"]["name"] for p in pods["items"] if not p["metadata"].get("deletionTimestamp")}
+    return {p["metadata"]["name"] for p in pods["items"] if not p["metadata"].get("deletionTimestamp")
+            and any(o["kind"] == "ReplicaSet" for o in p["metadata"].get("ownerReferences", []))}
 
 
 def rotate(kde04, labels: dict) -> None:
