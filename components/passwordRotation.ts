@@ -33,8 +33,9 @@ export function serverAnnotation(label: string | undefined): Record<string, stri
 
 // Retried for up to ten minutes: a server may first replay its log (PostgreSQL's recovery after an
 // unclean stop) or load its queues, and on the very first start the image's entrypoint runs a
-// temporary server while it initialises, then stops it. The pod is Ready only after the hook. Nothing of the password reaches a log or an argument list:
-// printf is the shell's own, psql reads stdin, and a failing statement is not logged.
+// temporary server while it initialises, then stops it. The pod is Ready only after the hook.
+// Nothing of the password reaches a log or an argument list: printf is the shell's own, psql
+// reads stdin, and a failing statement is not logged.
 const POSTGRESQL_HOOK = `i=0
 until printf 'SET log_min_error_statement = panic;\\nALTER ROLE "%s" PASSWORD '"'"'%s'"'"';\\n' "$POSTGRES_USER" "$POSTGRES_PASSWORD" |
       psql -X -q -v ON_ERROR_STOP=1 -h /var/run/postgresql -U "$POSTGRES_USER" -d postgres >/dev/null 2>&1; do
