@@ -17,13 +17,14 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
+
+from ports import free_port
 
 HOST = "127.0.0.1"
 BIN_ENV = "IMQCAM_CONTROL_PLANE_BIN"
@@ -40,12 +41,6 @@ def binaries() -> Path:
         raise RuntimeError(f"{BIN_ENV} is not set: run the tests through scripts/test-cluster.sh, "
                            "which builds the control plane (control-plane/build.sh) and sets it")
     return Path(found)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def _openssl(*args: str, cwd: Path) -> None:
@@ -171,7 +166,7 @@ def start(bin_dir: Optional[Path] = None) -> ControlPlane:
     _certificates(pki)
     token = secrets.token_hex(24)
     (root / "tokens.csv").write_text(f'{token},imqcam-admin,imqcam-admin,"system:masters"\n')
-    port = _free_port()
+    port = free_port()
     kubeconfig = root / "kubeconfig"
     kubeconfig.write_text(json.dumps({
         "apiVersion": "v1", "kind": "Config", "current-context": "imqcam-test",
@@ -183,7 +178,7 @@ def start(bin_dir: Optional[Path] = None) -> ControlPlane:
     kubeconfig.chmod(0o600)
     plane = ControlPlane(root=root, bin=bin_dir, port=port, kubeconfig=kubeconfig)
     try:
-        etcd_client, etcd_peer = _free_port(), _free_port()
+        etcd_client, etcd_peer = free_port(), free_port()
         plane._spawn("etcd", [
             str(bin_dir / "etcd"), "--name", "imqcam-test", "--data-dir", str(root / "etcd"),
             "--listen-client-urls", f"http://{HOST}:{etcd_client}",
@@ -191,7 +186,7 @@ def start(bin_dir: Optional[Path] = None) -> ControlPlane:
             "--listen-peer-urls", f"http://{HOST}:{etcd_peer}",
             "--initial-advertise-peer-urls", f"http://{HOST}:{etcd_peer}",
             "--initial-cluster", f"imqcam-test=http://{HOST}:{etcd_peer}",
-            "--listen-metrics-urls", f"http://{HOST}:{_free_port()}",
+            "--listen-metrics-urls", f"http://{HOST}:{free_port()}",
             "--unsafe-no-fsync", "--log-level", "warn",
         ])
         plane._spawn("kube-apiserver", [
@@ -214,7 +209,7 @@ def start(bin_dir: Optional[Path] = None) -> ControlPlane:
         plane._spawn("kube-controller-manager", [
             str(bin_dir / "kube-controller-manager"),
             f"--kubeconfig={kubeconfig}", "--leader-elect=false",
-            f"--bind-address={HOST}", f"--secure-port={_free_port()}",
+            f"--bind-address={HOST}", f"--secure-port={free_port()}",
             f"--service-account-private-key-file={pki / 'sa.key'}", f"--root-ca-file={pki / 'ca.crt'}",
             "--use-service-account-credentials=false",
             f"--service-cluster-ip-range={SERVICE_RANGE}",
@@ -223,7 +218,7 @@ def start(bin_dir: Optional[Path] = None) -> ControlPlane:
         ])
         plane._spawn("kube-scheduler", [
             str(bin_dir / "kube-scheduler"), f"--kubeconfig={kubeconfig}", "--leader-elect=false",
-            f"--bind-address={HOST}", f"--secure-port={_free_port()}",
+            f"--bind-address={HOST}", f"--secure-port={free_port()}",
         ])
         plane._spawn("kwok", [
             # kwok's own "fast" stages (control-plane/build.sh copies them from its module): nodes
@@ -234,7 +229,7 @@ def start(bin_dir: Optional[Path] = None) -> ControlPlane:
             # Renew the node's Lease, as a kubelet does: without it the node goes NotReady after
             # the controller manager's grace period, and its pods with it.
             "--node-lease-duration-seconds=40",
-            "--cidr=10.244.0.0/16", f"--node-ip={HOST}", f"--server-address={HOST}:{_free_port()}",
+            "--cidr=10.244.0.0/16", f"--node-ip={HOST}", f"--server-address={HOST}:{free_port()}",
         ])
         # Ready for the tests once the default ServiceAccount exists (the controllers run).
         plane.wait_for("the controller manager (ServiceAccount default/default)",

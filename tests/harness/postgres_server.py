@@ -11,7 +11,6 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import psycopg2
 from psycopg2 import sql
+
+from ports import free_port
 
 BINDIR_ENV = "IMQCAM_PG_BINDIR"
 HOST = "127.0.0.1"
@@ -37,12 +38,6 @@ def find_bindir() -> Path:
             "`apt-get install postgresql` (or set IMQCAM_PG_BINDIR to a folder holding initdb)"
         )
     return Path(candidates[-1]).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -94,7 +89,7 @@ def start() -> PostgresServer:
         shutil.chown(root, "postgres", "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
     root.chmod(0o700)
-    server = PostgresServer(root=root, port=_free_port(), bindir=bindir, _as_user=as_user)
+    server = PostgresServer(root=root, port=free_port(), bindir=bindir, _as_user=as_user)
     data = root / "data"
     server._run(
         str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from ports import free_port
+
 HOST = "127.0.0.1"
 SERVER_SCRIPT = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
 EPMD = "epmd"
@@ -32,12 +34,6 @@ SERVICE_USER = "rabbitmq"
 #: Boot takes 5-7 s on an idle machine; a loaded CI machine gets ample room.
 BOOT_TIMEOUT_SECONDS = 90
 STOP_TIMEOUT_SECONDS = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def _listening(port: int) -> bool:
@@ -107,8 +103,8 @@ def start(advanced_config: str, user: str, password: str, rabbitmq_conf: str = "
             os.chown(path, run_as["user"], run_as["group"])
     root.chmod(0o700)
 
-    server = RabbitMqServer(root=root, port=_free_port(), user=user, password=password)
-    epmd_port = _free_port()
+    server = RabbitMqServer(root=root, port=free_port(), user=user, password=password)
+    epmd_port = free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
@@ -118,7 +114,7 @@ def start(advanced_config: str, user: str, password: str, rabbitmq_conf: str = "
         "RABBITMQ_NODENAME": "rabbit@localhost",
         "RABBITMQ_NODE_IP_ADDRESS": HOST,
         "RABBITMQ_NODE_PORT": str(server.port),
-        "RABBITMQ_DIST_PORT": str(_free_port()),
+        "RABBITMQ_DIST_PORT": str(free_port()),
         "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
         "RABBITMQ_CONF_ENV_FILE": str(root / "rabbitmq-env.conf"),
         "RABBITMQ_CONFIG_FILE": str(root / "rabbitmq.conf"),
