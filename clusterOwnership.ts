@@ -5,14 +5,17 @@
 // (and with INSTANCE_ANNOTATION, which instanceOwnership.ts judges).
 import { execFileSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { Problem } from "./configReader";
+import { configSet, Problem } from "./configReader";
 
 export const OWNER_ANNOTATION = "imqcam-dagster/stack";
 /** The stack instance that made an object, for instanceOwnership.ts. */
 export const INSTANCE_ANNOTATION = "imqcam-dagster/stack-instance";
 /** Set by the takeover (takeover/), which has backed up and uninstalled what stood there. */
 export const TAKE_OVER_ENV = "IMQCAM_TAKE_OVER";
-export const TAKE_OVER_COMMAND = "npm run take-over -- --stack <stack>";
+/** The takeover of the manual deployment, for the stack `owner` ("<project>/<stack>") names. */
+export function takeOverCommand(owner: string): string {
+    return `npm run take-over -- --stack ${owner.slice(owner.indexOf("/") + 1)}`;
+}
 
 /** What the program will create by name; the broker's and database's claims hold data. */
 export interface NamedObjects {
@@ -48,13 +51,15 @@ export function objectsNotCreatedHere(expected: NamedObjects, observed: Observat
         const ownedBy = found.annotations[OWNER_ANNOTATION];
         if (ownedBy === owner) return;
         if (ownedBy !== undefined) {
-            problems.push({ key: `${kind} ${name}`, problem: `exists and belongs to stack ${ownedBy}, not ${owner}`,
-                fix: "deploy this stack into another namespace (pulumi config set namespace <name>)" });
+            problems.push({ key: `${kind} ${name}`, problem: `exists and belongs to stack ${ownedBy}, not ${owner}; ` +
+                "deploy this stack into another namespace", fix: configSet("namespace") });
         } else if (!adoptable) {
-            problems.push({ key: `${kind} ${name}`, problem: "exists and holds data this stack did not create",
-                fix: `find out whose data it is; back it up, then kubectl -n ${expected.namespace} delete pvc ${name}` });
+            // The way out that keeps the data: deleting the claim is for its owner, after a backup.
+            problems.push({ key: `${kind} ${name}`, problem: "exists and holds data this stack did not create; deploy " +
+                `this stack into another namespace, or find out whose data it is, back it up, then kubectl -n ${expected.namespace} ` +
+                `delete pvc ${name}`, fix: configSet("namespace") });
         } else if (!takeOver) {
-            problems.push({ key: `${kind} ${name}`, problem: "exists, but this stack did not create it", fix: TAKE_OVER_COMMAND });
+            problems.push({ key: `${kind} ${name}`, problem: "exists, but this stack did not create it", fix: takeOverCommand(owner) });
         }
     };
     check("Namespace", expected.namespace, true);
@@ -64,18 +69,18 @@ export function objectsNotCreatedHere(expected: NamedObjects, observed: Observat
     const namespace = find("Namespace", expected.namespace);
     if (observed.releases.includes(expected.releaseName) && namespace?.annotations[OWNER_ANNOTATION] !== owner) {
         problems.push({ key: `Helm release ${expected.releaseName}`,
-            problem: `is installed in namespace ${expected.namespace}, but not by this stack`, fix: TAKE_OVER_COMMAND });
+            problem: `is installed in namespace ${expected.namespace}, but not by this stack`, fix: takeOverCommand(owner) });
     }
     return problems;
 }
 
 export class ClusterOwnershipError extends pulumi.RunError {
-    constructor(readonly problems: Problem[]) {
+    constructor(readonly problems: Problem[], owner: string) {
         super(
             "the cluster already holds objects this stack did not create; nothing was changed.\n" +
             problems.map((p) => `  - ${p.key}: ${p.problem}\n    fix: ${p.fix}`).join("\n") +
             `\nTo switch from the manual deployment without losing its run history, run the takeover: ` +
-            `${TAKE_OVER_COMMAND} (README, "Taking over the manual deployment").`,
+            `${takeOverCommand(owner)} (README, "Taking over the manual deployment").`,
         );
         this.name = "ClusterOwnershipError";
     }
@@ -144,6 +149,6 @@ export function refuseObjectsNotCreatedHere(expected: NamedObjects, run: Kubectl
     takeOver = process.env[TAKE_OVER_ENV] === "1"): Observation {
     const observed = observe(expected, run);
     const problems = objectsNotCreatedHere(expected, observed, owner, takeOver);
-    if (problems.length > 0) throw new ClusterOwnershipError(problems);
+    if (problems.length > 0) throw new ClusterOwnershipError(problems, owner);
     return observed;
 }

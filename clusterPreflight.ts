@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as semver from "semver";
 import { Kubectl } from "./clusterOwnership";
-import { Problem } from "./configReader";
+import { configSet, Problem } from "./configReader";
 import { parseBytes } from "./rules";
 import { HOSTNAME_LABEL } from "./components/placement";
 
@@ -63,7 +63,8 @@ export function preflightProblems(needs: ClusterNeeds, facts: ClusterFacts): Pro
     for (const [range, whose] of [[PROGRAM_KUBE_VERSION, "this program"], [needs.chartKubeVersion.range, needs.chartKubeVersion.source]]) {
         if (!version || !semver.satisfies(version, range, { includePrerelease: true })) {
             problems.push({ key: "kubernetes:context", problem: `points at Kubernetes ${facts.serverVersion}, and ` +
-                `${whose} needs ${range}`, fix: "upgrade the cluster, or pulumi config set kubernetes:context <a supported cluster>" });
+                `${whose} needs ${range}; upgrade the cluster, or deploy to a supported one`,
+            fix: configSet("kubernetes:context") });
         }
     }
     needs.nodeHostnames.forEach((name, i) => {
@@ -71,23 +72,24 @@ export function preflightProblems(needs: ClusterNeeds, facts: ClusterFacts): Pro
         const key = needs.nodeHostnames.length === 1 ? "nodeHostname" : `nodeHostname[${i}]`;
         problems.push({ key, problem: `names node "${name}", and the cluster has no node with ${HOSTNAME_LABEL}=${name} ` +
             `(it has ${facts.nodeHostnames.join(", ") || "no nodes"}); nothing pinned to it could start`,
-        fix: `pulumi config set nodeHostname <one of: ${facts.nodeHostnames.join(", ") || "kubectl get nodes"}>` });
+        fix: configSet(key, facts.nodeHostnames.length === 1 ? facts.nodeHostnames[0] : undefined) });
     });
     for (const [key, volume] of Object.entries(needs.dataVolumes)) {
         if (volume.storageClass !== undefined && !facts.storageClasses.includes(volume.storageClass)) {
             problems.push({ key: `${key}.storageClass`, problem: `is "${volume.storageClass}", and the cluster has no such ` +
                 `StorageClass (it has ${facts.storageClasses.join(", ") || "none"}); the claim would never bind`,
-            fix: `pulumi config set --path '${key}.storageClass' <one of: ${facts.storageClasses.join(", ") || "kubectl get storageclass"}>` });
+            fix: configSet(`${key}.storageClass`, facts.storageClasses.length === 1 ? facts.storageClasses[0] : undefined) });
         } else if (volume.storageClass === undefined && facts.defaultStorageClass === undefined) {
-            problems.push({ key: `${key}.storageClass`, problem: "is not set, and the cluster has no default StorageClass; " +
-                "the claim would never bind", fix: `pulumi config set --path '${key}.storageClass' <a StorageClass of the cluster>` });
+            problems.push({ key: `${key}.storageClass`, problem: "is not set, and the cluster has no default StorageClass " +
+                `(it has ${facts.storageClasses.join(", ") || "none"}); the claim would never bind`,
+            fix: configSet(`${key}.storageClass`, facts.storageClasses.length === 1 ? facts.storageClasses[0] : undefined) });
         }
     }
     problems.push(...unbindableClaims(needs, facts));
     if (facts.namespacePhase === "Terminating") {
         problems.push({ key: "namespace", problem: `"${needs.namespace}" is being deleted; objects created in it now ` +
-            "would be deleted with it", fix: `wait until kubectl get namespace ${needs.namespace} finds nothing, ` +
-            "or pulumi config set namespace <another name>" });
+            "would be deleted with it; wait until it is gone (or deploy into another namespace)",
+        fix: `kubectl wait --for=delete namespace/${needs.namespace} --timeout=10m` });
     }
     return problems;
 }
@@ -120,9 +122,10 @@ function unbindableClaims(needs: ClusterNeeds, facts: ClusterFacts): Problem[] {
         const others = claims.filter(([k, v]) => k !== key && v.storageClass === volume.storageClass).map(([, v]) => v.claimName);
         problems.push({ key: `${key}.storageClass`, problem: `is "${volume.storageClass}", a class without a provisioner, and ` +
             `no free volume of it${where} has ${volume.size} or more for the claim ${volume.claimName}` +
-            `${others.length ? ` (besides one for ${others.join(", ")})` : ""}; the claim would stay Pending, and Dagster with it`,
-        fix: `create a PersistentVolume of class ${volume.storageClass}${where} with at least ${volume.size} ` +
-            `(README, "Storage without a provisioner"), or pulumi config set --path '${key}.storageClass' <a class with a provisioner>` });
+            `${others.length ? ` (besides one for ${others.join(", ")})` : ""}; the claim would stay Pending, and Dagster with it. ` +
+            `Create a PersistentVolume of class ${volume.storageClass}${where} with at least ${volume.size} ` +
+            `(README, "Storage without a provisioner"), or give a class with a provisioner`,
+        fix: configSet(`${key}.storageClass`) });
     }
     return problems;
 }

@@ -9,7 +9,7 @@ import { LocalChart, readLocalChart } from "./chart";
 import { DEFAULT_IMAGES, dagsterImage, ThirdPartyImages } from "./components/images";
 import { NetworkAccessSettings } from "./components/networkAccess";
 import { ShareWriter, USER_CODE_USER } from "./components/podSecurity";
-import { ConfigReader, Json, Problem } from "./configReader";
+import { ConfigReader, configRm, configSet, Json, Problem } from "./configReader";
 import { NetworkSettingsReader } from "./networkSettings";
 import * as rules from "./rules";
 
@@ -216,32 +216,33 @@ export function parseSettings(
     const p = new Reader(raw);
     for (const key of plainTextInStackFile) {
         p.report(key, "is written in clear text in the stack file; it must be encrypted",
-            `pulumi config set --secret --path '${key}' <value>`);
+            configSet(key, undefined, true));
     }
     for (const key of projectSettingsInStackFile) {
         p.report(key, "is set in the stack file, but it is the project's, one for every stack and the lock " +
-            "(Pulumi.yaml; to change it: npm run lock -- --dagster-version <version>)", `pulumi config rm ${key}`);
+            "(Pulumi.yaml; to change it: npm run lock -- --dagster-version <version>)", configRm(key));
     }
     for (const key of Object.keys(raw)) {
         if (!(KEYS as readonly string[]).includes(key)) {
             p.report(key, `is not a setting of this program (known settings: ${KEYS.join(", ")})`,
-                `pulumi config rm ${key}`);
+                configRm(key));
         }
     }
 
     const namespace = p.string("namespace", rules.dnsLabel, "imqcam-dagster");
-    const dagsterVersion = p.dagsterVersion();
+    const codeLocations = p.codeLocations(projectDir);
+    const dagsterVersion = p.dagsterVersion(codeLocations.map((l) => l.build &&
+        lockedDagsterVersion(path.join(projectDir, l.build.context, LOCK_FILE))).find(Boolean));
     const nodeHostnames = p.nodeHostnames();
     const ioVolume = p.ioVolume();
     const envSecrets = p.envSecrets(isSecret("envSecrets"));
-    const codeLocations = p.codeLocations(projectDir);
     const registry = p.registry(isSecret("registryPassword"));
     for (const [i, location] of codeLocations.entries()) {
         if (registry && location.build && !location.image.startsWith(`${registry.server}/`)) {
             p.report(`codeLocations[${i}].image`,
                 `"${location.image}" is not in the registry the program pushes to (registry.server ` +
                 `"${registry.server}"); write the repository with that host in front`,
-                `pulumi config set --path 'codeLocations[${i}].image' ${registry.server}/<org>/<name>`);
+                configSet(`codeLocations[${i}].image`, `${registry.server}/${location.image.slice(location.image.indexOf("/") + 1)}`));
         }
     }
     for (const [i, location] of codeLocations.entries()) {
@@ -291,20 +292,22 @@ export function parseSettings(
 class Reader extends ConfigReader {
     /** `images`: any third-party image pinned by digest, `repository:tag@sha256:<hex>`. */
     images(dagsterVersion: string | undefined): ThirdPartyImages | undefined {
+        // The digest is the registry's to tell (README, "Pinning images"): the CLI prompts for the value.
         const o = this.raw["images"] === undefined ? {} : this.object("images",
-            ["postgresql", "rabbitmq", "busybox", "chartWait", "dagster"],
-            `pulumi config set --path 'images.postgresql' '${DEFAULT_IMAGES.postgresql}@sha256:<digest>'`);
+            ["postgresql", "rabbitmq", "busybox", "chartWait", "dagster"], configRm("images"));
         if (!o) return undefined;
-        const fix = (key: string, tagged: string) =>
-            `pulumi config set --path 'images.${key}' '${tagged}@sha256:<digest>'`;
+        const fix = (key: string) => configSet(`images.${key}`);
         const pinned = (key: string, tagged: string): string | undefined => o[key] === undefined || o[key] === null
-            ? tagged : this.check(`images.${key}`, String(o[key]), rules.pinnedImage, fix(key, tagged));
+            ? tagged : this.check(`images.${key}`, String(o[key]), (v) => {
+                const wrong = rules.pinnedImage(v);
+                return wrong && `${wrong}, e.g. ${tagged}@sha256:<digest>`;
+            }, fix(key));
         const dagsterTagged = dagsterImage(dagsterVersion ?? "<dagsterVersion>");
         const dagster = pinned("dagster", dagsterTagged);
         const [dagsterName, dagsterDigest] = (dagster ?? "").split("@");
         if (dagster && dagsterDigest && dagsterName !== dagsterTagged) {
             this.report("images.dagster", `"${dagster}" is not ${dagsterTagged} pinned; the chart runs that image ` +
-                "at dagsterVersion, so only its digest can be given", fix("dagster", dagsterTagged));
+                "at dagsterVersion, so only its digest can be given", fix("dagster"));
         }
         const result = {
             postgresql: pinned("postgresql", DEFAULT_IMAGES.postgresql), rabbitmq: pinned("rabbitmq", DEFAULT_IMAGES.rabbitmq),
@@ -316,7 +319,7 @@ class Reader extends ConfigReader {
 
     nodeHostnames(): string[] {
         const value = this.raw["nodeHostname"];
-        const fix = "pulumi config set nodeHostname kde04.idies.jhu.edu  (or --path 'nodeHostname[0]' for a list)";
+        const fix = configSet("nodeHostname");
         if (value === undefined || value.trim() === "" || value.trim() === "[]") return [];
         let names: Json = value;
         if (value.trim().startsWith("[")) names = this.json("nodeHostname", value) ?? [];
@@ -327,7 +330,7 @@ class Reader extends ConfigReader {
             if (typeof name !== "string") {
                 this.report(key, "is not a node name", fix);
             } else if (result.includes(name)) {
-                this.report(key, `names node "${name}" twice`, "pulumi config set --path ... with each node once");
+                this.report(key, `names node "${name}" twice`, configRm(key));
             } else if (this.check(key, name, rules.nodeName, fix) !== undefined) {
                 result.push(name);
             }
@@ -337,7 +340,7 @@ class Reader extends ConfigReader {
 
     ioVolume(): IoVolumeSettings | undefined {
         const o = this.object("ioVolume", ["nfs", "hostPath", "size", "mountPath", "writer"],
-            "pulumi config set --path 'ioVolume.nfs.server' sciserver-fs1");
+            configSet("ioVolume.nfs.server", "sciserver-fs1"));
         if (!o) return undefined;
         const size = this.optionalString(o, "ioVolume", "size", rules.storageQuantity, DEFAULT_IO_SIZE);
         const mountPath = this.optionalString(o, "ioVolume", "mountPath", rules.absolutePath, DEFAULT_IO_MOUNT_PATH);
@@ -347,18 +350,18 @@ class Reader extends ConfigReader {
                 ? "names no storage: set either ioVolume.nfs (server and path) or ioVolume.hostPath (path)"
                 : "names both nfs and hostPath: keep exactly one",
             sources.length === 0
-                ? "pulumi config set --path 'ioVolume.nfs.server' <server> && pulumi config set --path 'ioVolume.nfs.path' /export/path"
-                : "pulumi config rm --path 'ioVolume.hostPath'  (or 'ioVolume.nfs')");
+                ? `${configSet("ioVolume.nfs.server")} && ${configSet("ioVolume.nfs.path")}`
+                : configRm("ioVolume.hostPath"));
             return undefined;
         }
         let source: NfsSource | HostPathSource | undefined;
         if (sources[0] === "nfs") {
-            const nfs = this.object("ioVolume.nfs", ["server", "path"], "", o.nfs);
+            const nfs = this.object("ioVolume.nfs", ["server", "path"], configRm("ioVolume.nfs"), o.nfs);
             const server = nfs && this.requiredString(nfs, "ioVolume.nfs", "server", rules.host, "sciserver-fs1");
             const exportPath = nfs && this.requiredString(nfs, "ioVolume.nfs", "path", rules.absolutePath, "/srv/export/path");
             if (server && exportPath) source = { kind: "nfs", server, path: exportPath };
         } else {
-            const hostPath = this.object("ioVolume.hostPath", ["path"], "", o.hostPath);
+            const hostPath = this.object("ioVolume.hostPath", ["path"], configRm("ioVolume.hostPath"), o.hostPath);
             const hostDir = hostPath && this.requiredString(hostPath, "ioVolume.hostPath", "path", rules.absolutePath, "/var/local-data/dagster-io");
             if (hostDir) source = { kind: "hostPath", path: hostDir };
         }
@@ -368,14 +371,15 @@ class Reader extends ConfigReader {
 
     /** `ioVolume.writer`: {uid, gid}, neither root: nothing the stack runs writes on the share as root. */
     private shareWriter(value: Json): ShareWriter | undefined {
-        const o = this.object("ioVolume.writer", ["uid", "gid"], "", value);
+        const o = this.object("ioVolume.writer", ["uid", "gid"], configRm("ioVolume.writer"), value);
         if (!o) return undefined;
         const id = (field: "uid" | "gid") => {
             const n = Number(o[field]);
             if (Number.isInteger(n) && n >= 1 && n <= 2147483647) return n;
             this.report(`ioVolume.writer.${field}`, o[field] === undefined ? "is not set"
-                : `"${o[field]}" is not a ${field} from 1 to 2147483647 (unset, the share's writer is ${USER_CODE_USER.uid}:${USER_CODE_USER.gid}, the user-code image's user)`,
-            `pulumi config set --path 'ioVolume.writer.${field}' 1000  (the share's owner: npm run take-over -- --stack <stack> --dry-run prints it)`);
+                : `"${o[field]}" is not a ${field} from 1 to 2147483647 (unset, the share's writer is ${USER_CODE_USER.uid}:${USER_CODE_USER.gid}, the user-code image's user); ` +
+                "give the share owner's, which npm run take-over -- --stack <stack> --dry-run prints",
+            configSet(`ioVolume.writer.${field}`));
             return undefined;
         };
         const uid = id("uid"), gid = id("gid");
@@ -385,30 +389,32 @@ class Reader extends ConfigReader {
     envSecrets(storedAsSecret: boolean): EnvSecretSettings[] {
         const value = this.raw["envSecrets"];
         if (value === undefined) return [];
-        const example = "pulumi config set --secret --path 'envSecrets.girder-connection-info.GIRDER_API_KEY' <value>";
-        const all = this.object("envSecrets", undefined, example);
+        const all = this.object("envSecrets", undefined, configRm("envSecrets"));
         if (!all) return [];
         if (!storedAsSecret && Object.keys(all).length > 0) {
-            // Say nothing of the values themselves: they are what must not be printed.
-            this.report("envSecrets", "is stored in plain text in the stack file; it must be encrypted",
-                "pulumi config rm envSecrets, then set each value again with --secret: " + example);
+            // Say nothing of the values themselves: they are what must not be printed. Each set
+            // prompts for its value, which the CLI then encrypts.
+            const again = Object.entries(all).flatMap(([name, vars]) => vars !== null && typeof vars === "object"
+                ? Object.keys(vars).map((v) => configSet(`envSecrets.${name}.${v}`, undefined, true)) : []);
+            this.report("envSecrets", "is stored in plain text in the stack file; it must be encrypted: " +
+                "remove it, then set each value again with --secret", [configRm("envSecrets"), ...again].join(" && "));
         }
         const result: EnvSecretSettings[] = [];
         for (const [name, entry] of Object.entries(all)) {
             const key = `envSecrets.${name}`;
-            this.check(key, name, rules.dnsSubdomain, `pulumi config rm --path '${key}' and use a name such as girder-connection-info`);
-            const vars = this.object(key, undefined, example, entry);
+            this.check(key, name, rules.dnsSubdomain, configRm(key));
+            const vars = this.object(key, undefined, configRm(key), entry);
             if (!vars) continue;
             if (Object.keys(vars).length === 0) {
-                this.report(key, "has no variables", `pulumi config set --secret --path '${key}.<VAR_NAME>' <value>`);
+                this.report(key, "has no variables", configRm(key));
             }
             const data: Record<string, string> = {};
             for (const [variable, v] of Object.entries(vars)) {
                 const varKey = `${key}.${variable}`;
-                this.check(varKey, variable, rules.envVarName, `pulumi config rm --path '${varKey}' and use a name such as GIRDER_API_KEY`);
+                this.check(varKey, variable, rules.envVarName, configRm(varKey));
                 if (v === null || typeof v === "object" || String(v) === "") {
                     this.report(varKey, "has no value (it must be a non-empty string)",
-                        `pulumi config set --secret --path '${varKey}' <value>`);
+                        configSet(varKey, undefined, true));
                 } else {
                     data[variable] = String(v);
                 }
@@ -422,14 +428,17 @@ class Reader extends ConfigReader {
         const value = this.raw["codeLocations"];
         const list = value === undefined ? undefined : this.json("codeLocations", value);
         if (!Array.isArray(list) || list.length === 0) {
+            // The example code location of this repository, field by field.
+            const example = { name: "imqcam-example-1", module: "imqcam", attribute: "defs", port: 3030,
+                image: "docker.io/openmsi/testing_k8s_dagster", context: "code-locations/imqcam" };
             this.report("codeLocations", "must be a non-empty list of code locations",
-                "pulumi config set --path 'codeLocations[0].name' imqcam-example-1 (and module, attribute, port, image, context)");
+                Object.entries(example).map(([field, v]) => configSet(`codeLocations[0].${field}`, v)).join(" && "));
             return [];
         }
         const result: CodeLocationSettings[] = [];
         list.forEach((entry, i) => {
             const key = `codeLocations[${i}]`;
-            const o = this.object(key, ["name", "module", "attribute", "port", "image", "context"], "", entry);
+            const o = this.object(key, ["name", "module", "attribute", "port", "image", "context"], configRm(key), entry);
             if (!o) return;
             const name = this.requiredString(o, key, "name", rules.serviceName, "imqcam-example-1");
             const module = this.requiredString(o, key, "module", rules.pythonModule, "imqcam");
@@ -441,20 +450,20 @@ class Reader extends ConfigReader {
                 context = this.requiredString(o, key, "context", buildContext(projectDir), "code-locations/imqcam");
             } else if (o.context !== undefined) {
                 this.report(`${key}.context`, `is set, but ${key}.image is pinned by digest, so nothing is built; ` +
-                    "keep one: a folder to build, or an image already pushed", `pulumi config rm --path '${key}.context'`);
+                    "keep one: a folder to build, or an image already pushed", configRm(`${key}.context`));
             }
             const port = Number(o.port);
             if (!Number.isInteger(port) || port < 1 || port > 65535) {
-                this.report(`${key}.port`, "is not a port number from 1 to 65535", `pulumi config set --path '${key}.port' 3030`);
+                this.report(`${key}.port`, "is not a port number from 1 to 65535", configSet(`${key}.port`, 3030));
             }
             for (const earlier of result) {
                 if (earlier.name === name) {
                     this.report(`${key}.name`, `"${name}" is used by another code location; names must be unique`,
-                        `pulumi config set --path '${key}.name' ${name}-2`);
+                        configSet(`${key}.name`, `${name}-2`));
                 }
                 if (earlier.port === port) {
                     this.report(`${key}.port`, `${port} is used by code location "${earlier.name}"; ports must be unique`,
-                        `pulumi config set --path '${key}.port' ${port + 1}`);
+                        configSet(`${key}.port`, port + 1));
                 }
             }
             if (name && module && attribute && image && (context || pushedDigest) && Number.isInteger(port)) {
@@ -466,19 +475,19 @@ class Reader extends ConfigReader {
     }
 
     registry(passwordStoredAsSecret: boolean): RegistrySettings | undefined {
-        const o = this.object("registry", ["server", "username", "private"], "pulumi config set --path 'registry.server' docker.io");
+        const o = this.object("registry", ["server", "username", "private"], configSet("registry.server", "docker.io"));
         if (!o) return undefined;
         const server = this.requiredString(o, "registry", "server", rules.registryServer, "docker.io");
         const username = this.optionalString(o, "registry", "username", (v) => (v.trim() ? undefined : "is empty"), undefined);
         const isPrivate = o.private === undefined ? false : o.private === true || o.private === "true";
         if (o.private !== undefined && typeof o.private !== "boolean" && !["true", "false"].includes(String(o.private))) {
-            this.report("registry.private", "is not true or false", "pulumi config set --path 'registry.private' true");
+            this.report("registry.private", "is not true or false", configSet("registry.private", "true"));
         }
         const rawPassword = this.raw["registryPassword"];
-        const fixPassword = "pulumi config set --secret registryPassword  (it prompts for the password)";
+        const fixPassword = configSet("registryPassword", undefined, true);
         if (rawPassword !== undefined && !passwordStoredAsSecret) {
             this.report("registryPassword", "is stored in plain text in the stack file; it must be encrypted",
-                `pulumi config rm registryPassword && ${fixPassword}`);
+                `${configRm("registryPassword")} && ${fixPassword}`);
         } else if (rawPassword === "") {
             this.report("registryPassword", "is empty", fixPassword);
         }
@@ -486,11 +495,11 @@ class Reader extends ConfigReader {
             this.report("registryPassword", `is not set, but registry.username "${username}" needs it to push`, fixPassword);
         }
         if (!username && rawPassword !== undefined) {
-            this.report("registry.username", "is not set, but registryPassword is", "pulumi config set --path 'registry.username' <user>");
+            this.report("registry.username", "is not set, but registryPassword is", configSet("registry.username"));
         }
         if (isPrivate && (!username || rawPassword === undefined)) {
             this.report("registry.private", "is true, so the cluster needs registry.username and registryPassword to pull",
-                `pulumi config set --path 'registry.username' <user> && ${fixPassword}`);
+                `${configSet("registry.username")} && ${fixPassword}`);
         }
         if (!server) return undefined;
         return {
@@ -502,7 +511,7 @@ class Reader extends ConfigReader {
     }
 
     dataVolume(key: "postgresqlVolume" | "rabbitmqVolume"): DataVolumeSettings | undefined {
-        const o = this.raw[key] === undefined ? {} : this.object(key, ["storageClass", "size"], `pulumi config set --path '${key}.size' 100Gi`);
+        const o = this.raw[key] === undefined ? {} : this.object(key, ["storageClass", "size"], configSet(`${key}.size`, "100Gi"));
         if (!o) return undefined;
         const size = this.optionalString(o, key, "size", rules.storageQuantity, DEFAULT_DATA_SIZE);
         const storageClass = this.optionalString(o, key, "storageClass", rules.dnsSubdomain, undefined);
@@ -510,7 +519,7 @@ class Reader extends ConfigReader {
     }
 
     backups(): BackupSettings | undefined {
-        const o = this.raw["backups"] === undefined ? {} : this.object("backups", ["schedule", "keep"], "pulumi config set --path 'backups.keep' 14");
+        const o = this.raw["backups"] === undefined ? {} : this.object("backups", ["schedule", "keep"], configSet("backups.keep", 14));
         if (!o) return undefined;
         const schedule = this.optionalString(o, "backups", "schedule", rules.cronSchedule, DEFAULT_BACKUP_SCHEDULE);
         const keep = this.optionalInteger(o, "backups", "keep", 1, 365, DEFAULT_BACKUPS_KEPT);
@@ -521,23 +530,27 @@ class Reader extends ConfigReader {
     passwordRotation(): PasswordRotation {
         const key = "passwordRotation";
         const o = this.raw[key] === undefined ? {} : this.object(key, ["postgresql", "rabbitmq"],
-            `pulumi config set --path '${key}.postgresql' 2026-12-02`) ?? {};
+            configSet(`${key}.postgresql`, "2026-12-02")) ?? {};
         const label = (server: string) => o[server] === undefined || o[server] === null ? undefined
-            : this.check(`${key}.${server}`, String(o[server]), rules.rotationLabel, `pulumi config set --path '${key}.${server}' 2026-12-02`);
+            : this.check(`${key}.${server}`, String(o[server]), rules.rotationLabel, configSet(`${key}.${server}`, "2026-12-02"));
         return { postgresql: label("postgresql"), rabbitmq: label("rabbitmq") };
     }
 
-    /** dagsterVersion: Pulumi.yaml's, set by `npm run lock -- --dagster-version`, never by a stack. */
-    dagsterVersion(): string | undefined {
+    /**
+     * dagsterVersion: Pulumi.yaml's, set by `npm run lock -- --dagster-version`, never by a stack.
+     * The fix sets it to the version the code location's lock installs, else the lowest supported.
+     */
+    dagsterVersion(locked: string | null | undefined): string | undefined {
         return this.check("dagsterVersion", this.raw["dagsterVersion"] ?? "", rules.dagsterVersion,
-            "npm run lock -- --dagster-version 1.13.27");
+            `npm run lock -- --dagster-version ${locked ?? rules.MIN_DAGSTER_VERSION}`);
     }
 
     /** dagsterChart: a chart file (.tgz) or folder of this project or machine, for its version. */
     chartSource(projectDir: string, dagsterVersion: string | undefined): ChartSource | undefined {
         const value = this.raw["dagsterChart"];
         if (value === undefined || value === "") return { kind: "repository" };
-        const fix = "pulumi config set dagsterChart ./charts/dagster-<dagsterVersion>.tgz  (or pulumi config rm dagsterChart for the chart repository)";
+        // Without a chart file of the right version at hand, the chart repository is the way out.
+        const fix = dagsterVersion ? configSet("dagsterChart", `./charts/dagster-${dagsterVersion}.tgz`) : configRm("dagsterChart");
         let chart: LocalChart;
         try {
             chart = readLocalChart(path.resolve(projectDir, value));
@@ -549,8 +562,8 @@ class Reader extends ConfigReader {
             this.report("dagsterChart", `"${value}" is the chart "${chart.name}", not "dagster"`, fix);
         } else if (dagsterVersion && chart.version !== dagsterVersion) {
             this.report("dagsterChart", `"${value}" is chart version ${chart.version}, and dagsterVersion is ${dagsterVersion}; ` +
-                "the chart, the Celery workers and the user code must run one Dagster",
-            `pulumi config set dagsterChart ./charts/dagster-${dagsterVersion}.tgz  (or, for every stack, npm run lock -- --dagster-version ${chart.version})`);
+                "the chart, the Celery workers and the user code must run one Dagster (or, for every stack, " +
+                `npm run lock -- --dagster-version ${chart.version})`, fix);
         }
         return { kind: "local", path: value, kubeVersion: chart.kubeVersion };
     }
@@ -558,7 +571,7 @@ class Reader extends ConfigReader {
     /** {requests: {cpu, memory}, limits: {cpu, memory}}, each request at most its limit. */
     resources(key: "runPodResources" | "stepPodResources", fallback: ComputeResources): ComputeResources | undefined {
         if (this.raw[key] === undefined) return fallback;
-        const fix = `pulumi config set --path '${key}.limits.memory' ${fallback.limits.memory} (and requests/limits cpu and memory)`;
+        const fix = configSet(`${key}.limits.memory`, fallback.limits.memory);
         const o = this.object(key, ["requests", "limits"], fix);
         if (!o) return undefined;
         const part = (name: "requests" | "limits") => {
@@ -575,7 +588,7 @@ class Reader extends ConfigReader {
             const parse = what === "cpu" ? rules.parseCpu : rules.parseBytes;
             if (parse(requests[what]) > parse(limits[what])) {
                 this.report(`${key}.requests.${what}`, `"${requests[what]}" is more than its limit "${limits[what]}"`,
-                    `pulumi config set --path '${key}.requests.${what}' ${limits[what]}`);
+                    configSet(`${key}.requests.${what}`, limits[what]));
             }
         }
         return { requests, limits };

@@ -3,7 +3,24 @@
 import * as rules from "./rules";
 import { quote } from "shell-quote";
 
+/** What is wrong with one setting, and `fix`: commands a shell runs as pasted (tests/pasteable.ts). */
 export interface Problem { key: string; problem: string; fix: string }
+
+/**
+ * `pulumi config set` of one setting, as pasted into a shell: a nested key quoted after --path, the
+ * value quoted where the shell would change it (a cron schedule's `*`), or left out when only the
+ * user knows it, so that the CLI prompts for it (and never echoes a secret).
+ */
+export function configSet(key: string, value?: string | number, secret = false): string {
+    const target = /[.[]/.test(key) ? `--path '${key}'` : key;
+    return ["pulumi config set", ...(secret ? ["--secret"] : []), target,
+        ...(value === undefined ? [] : [quote([String(value)])])].join(" ");
+}
+
+/** `pulumi config rm` of one setting or one field of it. */
+export function configRm(key: string): string {
+    return `pulumi config rm ${/[.[]/.test(key) ? `--path '${key}'` : key}`;
+}
 
 export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 
@@ -19,10 +36,10 @@ export class ConfigReader {
     string(key: string, rule: rules.Rule, example: string): string | undefined {
         const value = this.raw[key];
         if (value === undefined || value === "") {
-            this.report(key, "is not set", `pulumi config set ${key} ${example}`);
+            this.report(key, "is not set", configSet(key, example));
             return undefined;
         }
-        return this.check(key, value, rule, `pulumi config set ${key} ${example}`);
+        return this.check(key, value, rule, configSet(key, example));
     }
 
     integer(key: string, min: number, max: number, example: number, why?: string): number | undefined {
@@ -30,7 +47,7 @@ export class ConfigReader {
         const n = Number(value);
         if (value === undefined || !/^-?[0-9]+$/.test(value.trim()) || n < min || n > max) {
             const shown = value === undefined ? "is not set" : `"${value}" is not a whole number from ${min} to ${max}`;
-            this.report(key, why ? `${shown}: ${why}` : shown, `pulumi config set ${key} ${example}`);
+            this.report(key, why ? `${shown}: ${why}` : shown, configSet(key, example));
             return undefined;
         }
         return n;
@@ -40,7 +57,8 @@ export class ConfigReader {
         try {
             return JSON.parse(value) as Json;
         } catch {
-            this.report(key, "is not valid structured configuration (JSON)", `pulumi config set --path '${key}...' <value> for each field`);
+            this.report(key, "is not valid structured configuration (JSON); remove it, then set each field " +
+                `with pulumi config set --path '${key}.<field>'`, configRm(key));
             return undefined;
         }
     }
@@ -58,15 +76,15 @@ export class ConfigReader {
         }
         for (const k of Object.keys(value)) {
             if (allowed && !allowed.includes(k)) {
-                this.report(`${key}.${k}`, `is not a known field (known: ${allowed.join(", ")})`, `pulumi config rm --path '${key}.${k}'`);
+                this.report(`${key}.${k}`, `is not a known field (known: ${allowed.join(", ")})`, configRm(`${key}.${k}`));
             }
         }
         return value;
     }
 
-    protected requiredString(o: Record<string, Json>, key: string, field: string, rule: rules.Rule, example: string): string | undefined {
+    protected requiredString(o: Record<string, Json>, key: string, field: string, rule: rules.Rule, example?: string): string | undefined {
         const value = o[field];
-        const fix = `pulumi config set --path '${key}.${field}' ${example}`;
+        const fix = configSet(`${key}.${field}`, example);
         if (value === undefined || value === null || value === "") {
             this.report(`${key}.${field}`, "is not set", fix);
             return undefined;
@@ -77,9 +95,7 @@ export class ConfigReader {
     protected optionalString<D extends string | undefined>(o: Record<string, Json>, key: string, field: string, rule: rules.Rule, fallback: D): string | D {
         const value = o[field];
         if (value === undefined || value === null) return fallback;
-        // Quoted for the shell where it needs it: a cron schedule's `*` would otherwise expand.
-        const example = fallback === undefined ? "<value>" : quote([fallback]);
-        return this.check(`${key}.${field}`, String(value), rule, `pulumi config set --path '${key}.${field}' ${example}`) ?? fallback;
+        return this.check(`${key}.${field}`, String(value), rule, configSet(`${key}.${field}`, fallback)) ?? fallback;
     }
 
     protected optionalInteger(o: Record<string, Json>, key: string, field: string, min: number, max: number, fallback: number): number | undefined {
@@ -88,7 +104,7 @@ export class ConfigReader {
         const n = Number(value);
         if (!/^-?[0-9]+$/.test(String(value).trim()) || n < min || n > max) {
             this.report(`${key}.${field}`, `"${value}" is not a whole number from ${min} to ${max}`,
-                `pulumi config set --path '${key}.${field}' ${fallback}`);
+                configSet(`${key}.${field}`, fallback));
             return undefined;
         }
         return n;

@@ -5,7 +5,7 @@
 // stack's state (components/stackInstance.ts), and refuses objects another instance made.
 import * as pulumi from "@pulumi/pulumi";
 import { INSTANCE_ANNOTATION, NamedObjects, ObservedObject, OWNER_ANNOTATION } from "./clusterOwnership";
-import { Problem } from "./configReader";
+import { configSet, Problem } from "./configReader";
 
 /** The stack output that shows a state's instance id. */
 export const INSTANCE_OUTPUT = "stackInstance";
@@ -18,30 +18,31 @@ export const INSTANCE_OUTPUT = "stackInstance";
  */
 export function objectsOfAnotherInstance(expected: NamedObjects, observed: ObservedObject[], owner: string,
     instance: string): Problem[] {
-    const elsewhere = "deploy with the state that made it (below), or this stack into another namespace (pulumi config set namespace <name>)";
+    const elsewhere = "deploy with the state that made it (below), or this stack into another namespace";
     return observed.flatMap((o): Problem[] => {
         const madeBy = o.annotations[INSTANCE_ANNOTATION];
         const stack = o.annotations[OWNER_ANNOTATION];
         if (madeBy === instance || (madeBy === undefined && stack === undefined && o.kind !== "Secret")) return [];
         const key = `${o.kind} ${o.name}`;
         if (madeBy !== undefined) {
-            return [{ key, fix: elsewhere, problem: stack === owner
+            return [{ key, fix: configSet("namespace"), problem: (stack === owner
                 ? `was made by another instance of stack ${owner} (${madeBy}, a stack of this name with other state), not by this one (${instance})`
-                : `was made by stack ${stack ?? "(unnamed)"} (instance ${madeBy}), not by ${owner} (${instance})` }];
+                : `was made by stack ${stack ?? "(unnamed)"} (instance ${madeBy}), not by ${owner} (${instance})`) + `; ${elsewhere}` }];
         }
         if (stack !== undefined && stack !== owner) {
-            return [{ key, problem: `exists and belongs to stack ${stack}, not ${owner}`,
-                fix: "deploy this stack into another namespace (pulumi config set namespace <name>)" }];
+            return [{ key, problem: `exists and belongs to stack ${stack}, not ${owner}; deploy this stack into another namespace`,
+                fix: configSet("namespace") }];
         }
         // No instance mark: made before the program marked instances (or its Secrets), by this
         // state or another; only the operator can tell.
         const where = o.kind === "Namespace" || o.kind === "PersistentVolume" ? "" : `-n ${expected.namespace} `;
         const mark = `kubectl ${where}annotate ${o.kind.toLowerCase()}/${o.name} ${OWNER_ANNOTATION}=${owner} ${INSTANCE_ANNOTATION}=${instance}`;
         return [{ key,
-            problem: stack === owner
+            problem: (stack === owner
                 ? `is marked as stack ${owner}'s but not with an instance, so nothing says this stack instance made it`
-                : "exists, and nothing says this stack made the password it holds",
-            fix: `only if this stack's own state made it, before the program marked it: ${mark}; otherwise ${elsewhere}` }];
+                : "exists, and nothing says this stack made the password it holds") +
+                `; only if this stack's own state made it, before the program marked it, mark it so (the fix); otherwise ${elsewhere}`,
+            fix: mark }];
     });
 }
 

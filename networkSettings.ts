@@ -1,10 +1,11 @@
 // The `network` setting: where the API server is, and what user code may reach (networkAccess.ts).
 import { DEFAULT_NETWORK_ACCESS, EgressPeer, NetworkAccessSettings } from "./components/networkAccess";
-import { ConfigReader, Json } from "./configReader";
+import { ConfigReader, configRm, configSet, Json } from "./configReader";
 import * as rules from "./rules";
 
-const API_FIX = "pulumi config set --path 'network.apiServer.cidrs[0]' 10.0.0.10/32";
-const EGRESS_FIX = "pulumi config set --path 'network.userCodeEgress[0].cidr' 0.0.0.0/0";
+// The API server's address is the cluster's to tell (kubectl get endpoints kubernetes): prompted for.
+const API_FIX = configSet("network.apiServer.cidrs[0]");
+const EGRESS_FIX = configSet("network.userCodeEgress[0].cidr", "0.0.0.0/0");
 
 export class NetworkSettingsReader extends ConfigReader {
     network(): NetworkAccessSettings | undefined {
@@ -41,22 +42,22 @@ export class NetworkSettingsReader extends ConfigReader {
         const ports = o.ports === undefined ? undefined : this.ports(`${key}.ports`, o.ports);
         const withPorts = ports?.length ? { ports } : {};
         if ((o.cidr === undefined) === (o.namespace === undefined)) {
-            this.report(key, "must name either an address block (cidr) or a namespace, not both or neither",
-                `pulumi config set --path '${key}.cidr' 0.0.0.0/0  (or --path '${key}.namespace' <namespace>)`);
+            this.report(key, "must name either an address block (cidr) or a namespace, not both or neither; " +
+                `set ${key}.cidr (an address block) or ${key}.namespace`, configSet(`${key}.cidr`));
             return undefined;
         }
         if (o.namespace !== undefined) {
-            if (o.except !== undefined) this.report(`${key}.except`, "applies only to a cidr", `pulumi config rm --path '${key}.except'`);
+            if (o.except !== undefined) this.report(`${key}.except`, "applies only to a cidr", configRm(`${key}.except`));
             const namespace = this.check(`${key}.namespace`, String(o.namespace), rules.dnsLabel,
-                `pulumi config set --path '${key}.namespace' <namespace>`);
+                configSet(`${key}.namespace`));
             return namespace ? { namespace, ...withPorts } : undefined;
         }
-        const block = this.check(`${key}.cidr`, String(o.cidr), rules.cidr, `pulumi config set --path '${key}.cidr' 0.0.0.0/0`);
-        const except = o.except === undefined ? [] : this.cidrs(`${key}.except`, o.except, `pulumi config set --path '${key}.except[0]' 10.0.0.0/8`);
+        const block = this.check(`${key}.cidr`, String(o.cidr), rules.cidr, configSet(`${key}.cidr`, "0.0.0.0/0"));
+        const except = o.except === undefined ? [] : this.cidrs(`${key}.except`, o.except, configSet(`${key}.except[0]`, "10.0.0.0/8"));
         for (const [j, inner] of except.entries()) {
             if (block && !rules.cidrWithin(inner, block)) {
                 this.report(`${key}.except[${j}]`, `"${inner}" is not a smaller block inside ${block}`,
-                    `pulumi config rm --path '${key}.except[${j}]'`);
+                    configRm(`${key}.except[${j}]`));
             }
         }
         return block ? { cidr: block, ...(except.length ? { except } : {}), ...withPorts } : undefined;
@@ -77,7 +78,7 @@ export class NetworkSettingsReader extends ConfigReader {
             const n = Number(v);
             if (Number.isInteger(n) && n >= 1 && n <= 65535) return [n];
             this.report(Array.isArray(value) ? `${key}[${i}]` : key, `"${v}" is not a port number from 1 to 65535`,
-                `pulumi config set --path '${key}[${i}]' 443`);
+                configSet(`${key}[${i}]`, 443));
             return [];
         });
     }

@@ -119,7 +119,7 @@ export const MIN_DAGSTER_VERSION = "1.13.0";
 
 export const dagsterVersion: Rule = (v) => {
     if (!/^[0-9]+\.[0-9]+\.[0-9]+$/.test(v) || !semver.valid(v)) {
-        return "is not an exact Dagster release such as 1.13.27 (MAJOR.MINOR.PATCH, no range or prefix)";
+        return `is not an exact Dagster release such as ${MIN_DAGSTER_VERSION} (MAJOR.MINOR.PATCH, no range or prefix)`;
     }
     if (semver.major(v) !== 1 || semver.lt(v, MIN_DAGSTER_VERSION)) {
         return (

@@ -3,12 +3,21 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as ownership from "../clusterOwnership";
 import {
-    ClusterOwnershipError, INSTANCE_ANNOTATION, NamedObjects, Observation, ObservedObject, objectsNotCreatedHere, observe, OWNER_ANNOTATION, TAKE_OVER_ENV,
+    ClusterOwnershipError, INSTANCE_ANNOTATION, NamedObjects, Observation, ObservedObject, observe, OWNER_ANNOTATION, TAKE_OVER_ENV,
 } from "../clusterOwnership";
 import { ofType, promiseOf, runProgram, T } from "../scripts/mockProgram";
 import { REPO_ROOT } from "../scripts/stackConfig";
 import { KDE04_SECRETS } from "./fixtures";
+import { assertPasteable } from "./pasteable";
+
+/** The check's problems, each fix first run through a shell parser. */
+const objectsNotCreatedHere = (...args: Parameters<typeof ownership.objectsNotCreatedHere>) => {
+    const problems = ownership.objectsNotCreatedHere(...args);
+    for (const p of problems) assertPasteable(p.fix, p.key);
+    return problems;
+};
 
 const OWNER = "imqcam-dagster/kde04";
 const INSTANCE = "5e1f0c2a-7b3d-4c8e-9a6f-0d2b4e6a8c10";
@@ -43,8 +52,8 @@ describe("objects this stack did not create", () => {
             "Namespace imqcam-dagster", "PersistentVolume imqcam-dagster-io-data",
             "PersistentVolumeClaim imqcam-dagster-io-data", "Helm release dagster",
         ]);
-        for (const p of problems) assert.match(p.fix, /npm run take-over -- --stack/);
-        assert.match(new ClusterOwnershipError(problems).message, /nothing was changed[\s\S]*npm run take-over/);
+        for (const p of problems) assert.strictEqual(p.fix, "npm run take-over -- --stack kde04");
+        assert.match(new ClusterOwnershipError(problems, OWNER).message, /nothing was changed[\s\S]*npm run take-over/);
     });
 
     it("lets the takeover adopt the namespace and the IO volume, once the old release is gone", () => {

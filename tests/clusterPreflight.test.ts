@@ -1,7 +1,16 @@
 // The cluster check before the first resource: what it concludes from what the cluster says.
 // tests/cluster/ runs the same check against a real API server.
 import * as assert from "assert";
-import { ClusterFacts, ClusterNeeds, preflightProblems, readClusterFacts } from "../clusterPreflight";
+import * as preflight from "../clusterPreflight";
+import { ClusterFacts, ClusterNeeds, readClusterFacts } from "../clusterPreflight";
+import { assertPasteable } from "./pasteable";
+
+/** The check's problems, each fix first run through a shell parser. */
+const preflightProblems = (needs: ClusterNeeds, facts: ClusterFacts) => {
+    const problems = preflight.preflightProblems(needs, facts);
+    for (const p of problems) assertPasteable(p.fix, p.key);
+    return problems;
+};
 
 const NEEDS: ClusterNeeds = {
     namespace: "imqcam-dagster", nodeHostnames: ["kde04.idies.jhu.edu"],
@@ -36,7 +45,11 @@ describe("checking the cluster before deploying", () => {
         const problems = preflightProblems({ ...NEEDS, nodeHostnames: ["kde04.idies.jhu.edu", "kde05.idies.jhu.edu"] }, KDE04);
         assert.deepStrictEqual(problems.map((p) => p.key), ["nodeHostname[1]"]);
         assert.match(problems[0].problem, /no node with kubernetes\.io\/hostname=kde05\.idies\.jhu\.edu/);
-        assert.match(problems[0].fix, /^pulumi config set nodeHostname <one of: kde01\.idies\.jhu\.edu, kde04\.idies\.jhu\.edu>/);
+        assert.match(problems[0].problem, /\(it has kde01\.idies\.jhu\.edu, kde04\.idies\.jhu\.edu\)/);
+        assert.strictEqual(problems[0].fix, "pulumi config set --path 'nodeHostname[1]'");
+        // One node: the fix names it.
+        const [only] = preflightProblems({ ...NEEDS, nodeHostnames: ["kde05.idies.jhu.edu"] }, { ...KDE04, nodeHostnames: ["kde04.idies.jhu.edu"] });
+        assert.strictEqual(only.fix, "pulumi config set nodeHostname kde04.idies.jhu.edu");
     });
 
     it("names a StorageClass the cluster lacks, and a claim without class on a cluster without a default", () => {
@@ -49,7 +62,8 @@ describe("checking the cluster before deploying", () => {
         const none = preflightProblems({ ...NEEDS, ...KDE04_BOTH_LOCAL }, { ...KDE04, freeVolumes: [] });
         assert.deepStrictEqual(none.map((p) => p.key), ["postgresqlVolume.storageClass", "rabbitmqVolume.storageClass"]);
         assert.match(none[0].problem, /"local-storage-kde04", a class without a provisioner, and no free volume of it on kde04\.idies\.jhu\.edu has 100Gi or more for the claim dagster-postgresql-data/);
-        assert.match(none[0].fix, /^create a PersistentVolume of class local-storage-kde04 on kde04\.idies\.jhu\.edu with at least 100Gi/);
+        assert.match(none[0].problem, /Create a PersistentVolume of class local-storage-kde04 on kde04\.idies\.jhu\.edu with at least 100Gi/);
+        assert.strictEqual(none[0].fix, "pulumi config set --path 'postgresqlVolume.storageClass'");
         // One spare: the second claim still has none.
         assert.deepStrictEqual(keys({ freeVolumes: [localVolume("a", "100Gi")] }, KDE04_BOTH_LOCAL).length, 1);
         // Exactly enough, the larger volume left to whichever claim needs it.

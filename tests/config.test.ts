@@ -9,8 +9,11 @@ import { stackConfig, REPO_ROOT } from "../scripts/stackConfig";
 import { BAD_INPUTS, withSecrets } from "./configCases";
 import { runProgram } from "../scripts/mockProgram";
 import { codeLocationLockedFor, DAGSTER, KDE04_SECRETS } from "./fixtures";
+import { assertPasteable, whyNotPasteable } from "./pasteable";
+import { asInReadme, readmeRejectedInputs } from "./readmeRejected";
 
 describe("configuration validation", () => {
+    const readme = readmeRejectedInputs();
     for (const bad of BAD_INPUTS) {
         it(`rejects ${bad.what}`, async () => {
             const run = await runProgram({ overrides: withSecrets(bad.overrides) });
@@ -21,8 +24,32 @@ describe("configuration validation", () => {
             assert.ok(problem.problem.includes(bad.says), `"${problem.problem}" should say "${bad.says}"`);
             assert.match(problem.fix, bad.fix ?? /^pulumi config (set|rm)/);
             assert.ok(run.error.message.includes(bad.key) && run.error.message.includes(problem.fix));
+            for (const p of run.error.problems) assertPasteable(p.fix, p.key);
+            assert.deepStrictEqual(readme.get(bad.what), { key: problem.key, message: asInReadme(problem.problem),
+                fix: asInReadme(problem.fix) }, `README's row "${bad.what}" differs from what the program prints`);
         });
     }
+
+    it("lists in README's table every rejected input it tests, and no other without naming its test", () => {
+        for (const input of readme.keys()) {
+            if (!BAD_INPUTS.some((bad) => bad.what === input)) assert.match(input, / \(`tests\/[\w.]+\.test\.ts`\)$/, input);
+        }
+        assert.ok(readme.size >= BAD_INPUTS.length);
+    });
+
+    it("tells a fix a shell runs as pasted from one it does not", () => {
+        for (const fix of ["pulumi config set --path 'ioVolume.nfs.server'", "pulumi config set --path 'backups.schedule' '30 2 * * *'",
+            "pulumi config rm envSecrets && pulumi config set --secret --path 'envSecrets.a.B'", "npm run lock"]) {
+            assert.deepStrictEqual(whyNotPasteable(fix), [], fix);
+        }
+        // What the program printed before: a redirection, a subshell, a glob, prose, a quoted placeholder.
+        for (const fix of ["pulumi config set --path 'registry.username' <user>",
+            "pulumi config set nodeHostname kde04  (or --path 'nodeHostname[0]' for a list)",
+            "pulumi config set --path backups.schedule 30 2 * * *", "pulumi config set --path ... with each node once",
+            "find out whose data it is; back it up", "pulumi config set --path 'images.busybox' 'busybox:1.36@sha256:<digest>'"]) {
+            assert.notDeepStrictEqual(whyNotPasteable(fix), [], fix);
+        }
+    });
 
     it("accepts a code location whose lock is for dagsterVersion, and one without a lock", async () => {
         const location = codeLocationLockedFor("1.13.30");
@@ -127,7 +154,7 @@ describe("configuration validation", () => {
         assert.throws(() => parse(["envSecrets.girder-connection-info.GIRDER_API_URL"]), (e: unknown) => {
             assert.ok(e instanceof ConfigError);
             assert.deepStrictEqual(e.problems.map((p) => [p.key, p.fix]), [["envSecrets.girder-connection-info.GIRDER_API_URL",
-                "pulumi config set --secret --path 'envSecrets.girder-connection-info.GIRDER_API_URL' <value>"]]);
+                "pulumi config set --secret --path 'envSecrets.girder-connection-info.GIRDER_API_URL'"]]);
             return true;
         });
     });

@@ -1,7 +1,7 @@
 // Every rejected input, with the key the error must name and a fragment of what it says.
 // tests/config.test.ts runs each through the whole program; README's table lists the same.
 import { Override } from "../scripts/stackConfig";
-import { DAGSTER, KDE04_SECRETS, NEXT_DAGSTER } from "./fixtures";
+import { DAGSTER, KDE04_SECRETS } from "./fixtures";
 
 export interface BadInput {
     what: string;
@@ -26,6 +26,9 @@ const network = (value: object): Record<string, Override> => ({ network: { value
 const nfs = (patch: object) => ({
     ioVolume: { value: { nfs: { server: "sciserver-fs1", path: "/srv/vc_crypt/IMQCAM/dagster_filesystem_io" }, ...patch } },
 });
+
+/** A bad dagsterVersion's fix: lock again at the version the code location's lock installs. */
+const LOCK_AT_PROJECT_VERSION = new RegExp(`^npm run lock -- --dagster-version ${DAGSTER.replace(/\./g, "\\.")}$`);
 
 export const BAD_INPUTS: BadInput[] = [
     { what: "an empty envSecrets value", overrides: envSecrets({ "girder-connection-info": { ...girder, GIRDER_API_KEY: "" } }),
@@ -55,13 +58,13 @@ export const BAD_INPUTS: BadInput[] = [
     { what: "an unknown field in ioVolume", overrides: nfs({ nfss: {} }),
         key: "ioVolume.nfss", says: "not a known field" },
     { what: "a dagsterVersion that is not an exact release", overrides: { dagsterVersion: { value: "1.13" } },
-        key: "dagsterVersion", says: "not an exact Dagster release", fix: /^npm run lock -- --dagster-version 1\.13\.27$/ },
-    { what: "a dagsterVersion range", overrides: { dagsterVersion: { value: "^1.13.27" } },
-        key: "dagsterVersion", says: "not an exact Dagster release", fix: /^npm run lock -- --dagster-version 1\.13\.27$/ },
+        key: "dagsterVersion", says: "not an exact Dagster release", fix: LOCK_AT_PROJECT_VERSION },
+    { what: "a dagsterVersion range", overrides: { dagsterVersion: { value: `^${DAGSTER}` } },
+        key: "dagsterVersion", says: "not an exact Dagster release", fix: LOCK_AT_PROJECT_VERSION },
     { what: "a Dagster major version other than 1", overrides: { dagsterVersion: { value: "2.0.0" } },
-        key: "dagsterVersion", says: "is not supported", fix: /^npm run lock -- --dagster-version 1\.13\.27$/ },
+        key: "dagsterVersion", says: "is not supported", fix: LOCK_AT_PROJECT_VERSION },
     { what: "a Dagster release before 1.13", overrides: { dagsterVersion: { value: "1.12.7" } },
-        key: "dagsterVersion", says: "is not supported", fix: /^npm run lock -- --dagster-version 1\.13\.27$/ },
+        key: "dagsterVersion", says: "is not supported", fix: LOCK_AT_PROJECT_VERSION },
     { what: "a dagsterVersion the code location's lock was not made for", overrides: { dagsterVersion: { value: "1.13.999" } },
         key: "dagsterVersion", says: "but code-locations/imqcam/requirements.lock (codeLocations[0]) installs dagster ", fix: /^npm run lock$/ },
     { what: "a password rotation label with a space", overrides: { passwordRotation: { value: { postgresql: "next week" } } },
@@ -125,7 +128,7 @@ export const BAD_INPUTS: BadInput[] = [
         key: "codeLocations[0].image", says: "a pinned image ends in @sha256: and 64 lower-case hex digits" },
     { what: "a pinned image that also names a folder to build", overrides: location({ image: `docker.io/openmsi/testing_k8s_dagster@sha256:${"a".repeat(64)}` }),
         key: "codeLocations[0].context", says: "is pinned by digest, so nothing is built" },
-    { what: "a dagsterChart that does not exist", overrides: { dagsterChart: { value: "charts/dagster-1.13.27.tgz" } },
+    { what: "a dagsterChart that does not exist", overrides: { dagsterChart: { value: `charts/dagster-${DAGSTER}.tgz` } },
         key: "dagsterChart", says: "no such file or folder" },
     { what: "a dagsterChart folder that is no chart", overrides: { dagsterChart: { value: "components" } },
         key: "dagsterChart", says: "folder without Chart.yaml" },
@@ -167,7 +170,7 @@ export const BAD_INPUTS: BadInput[] = [
     { what: "an image without its registry in images", overrides: { images: { value: { busybox: `busybox:1.36.1@sha256:${"b".repeat(64)}` } } },
         key: "images.busybox", says: "not an image repository with its registry" },
     { what: "a Dagster image of another version in images", overrides: { images: { value: {
-        dagster: `docker.io/dagster/dagster-celery-k8s:${NEXT_DAGSTER}@sha256:${"d".repeat(64)}` } } },
+        dagster: `docker.io/dagster/dagster-celery-k8s:1.13.0@sha256:${"d".repeat(64)}` } } },
     key: "images.dagster", says: `is not docker.io/dagster/dagster-celery-k8s:${DAGSTER} pinned` },
     { what: "an unknown image in images", overrides: { images: { value: { redis: `docker.io/library/redis:7@sha256:${"e".repeat(64)}` } } },
         key: "images.redis", says: "is not a known field" },

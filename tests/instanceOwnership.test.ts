@@ -8,6 +8,7 @@ import { deployDagster } from "../stack";
 import { ofType, one, runProgram, STACK_INSTANCE, T, unwrap } from "../scripts/mockProgram";
 import { REPO_ROOT } from "../scripts/stackConfig";
 import { KDE04_SECRETS } from "./fixtures";
+import { assertPasteable } from "./pasteable";
 
 const OWNER = "imqcam-dagster/kde04";
 const THIS = STACK_INSTANCE;
@@ -20,7 +21,12 @@ const EXPECTED: NamedObjects = {
 const marked = (kind: string, name: string, owner?: string, instance?: string): ObservedObject => ({ kind, name, annotations: {
     ...(owner ? { [OWNER_ANNOTATION]: owner } : {}), ...(instance ? { [INSTANCE_ANNOTATION]: instance } : {}) } });
 const secret = (owner?: string, instance?: string) => marked("Secret", "dagster-postgresql-credentials", owner, instance);
-const problems = (...observed: ObservedObject[]) => objectsOfAnotherInstance(EXPECTED, observed, OWNER, THIS);
+/** The check's problems, each fix first run through a shell parser. */
+const problems = (...observed: ObservedObject[]) => {
+    const found = objectsOfAnotherInstance(EXPECTED, observed, OWNER, THIS);
+    for (const p of found) assertPasteable(p.fix, p.key);
+    return found;
+};
 const keys = (...observed: ObservedObject[]) => problems(...observed).map((p) => p.key);
 
 describe("objects another instance of this stack made", () => {
@@ -37,8 +43,8 @@ describe("objects another instance of this stack made", () => {
         const [p] = problems(secret(OWNER, OTHER));
         assert.strictEqual(p.key, "Secret dagster-postgresql-credentials");
         assert.strictEqual(p.problem, `was made by another instance of stack ${OWNER} (${OTHER}, a stack of this name ` +
-            `with other state), not by this one (${THIS})`);
-        assert.match(p.fix, /deploy with the state that made it \(below\), or this stack into another namespace \(pulumi config set namespace <name>\)/);
+            `with other state), not by this one (${THIS}); deploy with the state that made it (below), or this stack into another namespace`);
+        assert.strictEqual(p.fix, "pulumi config set namespace");
     });
 
     it("refuses the kept namespace and claims of another instance, whose Secrets a teardown deleted", () => {
@@ -56,13 +62,14 @@ describe("objects another instance of this stack made", () => {
 
     it("refuses a credentials Secret without marks, or marked by another stack only", () => {
         const [unmarked] = problems(secret());
-        assert.strictEqual(unmarked.problem, "exists, and nothing says this stack made the password it holds");
-        assert.strictEqual(unmarked.fix, "only if this stack's own state made it, before the program marked it: kubectl -n " +
-            `imqcam-dagster annotate secret/dagster-postgresql-credentials imqcam-dagster/stack=${OWNER} ` +
-            `imqcam-dagster/stack-instance=${THIS}; otherwise deploy with the state that made it (below), or this stack ` +
-            "into another namespace (pulumi config set namespace <name>)");
+        assert.strictEqual(unmarked.problem, "exists, and nothing says this stack made the password it holds; only if " +
+            "this stack's own state made it, before the program marked it, mark it so (the fix); otherwise deploy with the " +
+            "state that made it (below), or this stack into another namespace");
+        assert.strictEqual(unmarked.fix, "kubectl -n imqcam-dagster annotate secret/dagster-postgresql-credentials " +
+            `imqcam-dagster/stack=${OWNER} imqcam-dagster/stack-instance=${THIS}`);
         const [other] = problems(secret("imqcam-dagster/local"));
-        assert.strictEqual(other.problem, `exists and belongs to stack imqcam-dagster/local, not ${OWNER}`);
+        assert.strictEqual(other.problem, `exists and belongs to stack imqcam-dagster/local, not ${OWNER}; deploy this stack into another namespace`);
+        assert.strictEqual(other.fix, "pulumi config set namespace");
     });
 
     it("refuses what an older version of the program made for this stack's name, and says how to mark it", () => {
@@ -72,11 +79,11 @@ describe("objects another instance of this stack made", () => {
         assert.deepStrictEqual(found.map((p) => p.key), [
             "Secret dagster-postgresql-credentials", "Namespace imqcam-dagster", "PersistentVolumeClaim dagster-rabbitmq-data"]);
         for (const p of found) {
-            assert.strictEqual(p.problem, `is marked as stack ${OWNER}'s but not with an instance, so nothing says this stack instance made it`);
+            assert.match(p.problem, new RegExp(`^is marked as stack ${OWNER}'s but not with an instance, so nothing says this stack instance made it; only if`));
         }
-        assert.match(found[1].fix, new RegExp(`: kubectl annotate namespace/imqcam-dagster imqcam-dagster/stack=${OWNER} ` +
-            `imqcam-dagster/stack-instance=${THIS}; otherwise`));
-        assert.match(found[2].fix, /: kubectl -n imqcam-dagster annotate persistentvolumeclaim\/dagster-rabbitmq-data /);
+        assert.strictEqual(found[1].fix, `kubectl annotate namespace/imqcam-dagster imqcam-dagster/stack=${OWNER} ` +
+            `imqcam-dagster/stack-instance=${THIS}`);
+        assert.match(found[2].fix, /^kubectl -n imqcam-dagster annotate persistentvolumeclaim\/dagster-rabbitmq-data /);
     });
 
     it("leaves unmarked namespace, volume and claims to the check by name: the takeover adopts them", () => {
