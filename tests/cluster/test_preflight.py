@@ -42,7 +42,8 @@ def test_stops_at_a_node_the_cluster_lacks(plane):
     assert result["error"] == "ClusterPreflightError" and result["resources"] == 0
     # And kde04's local volumes are no use to pods pinned elsewhere.
     assert program.problem_keys(result) == ["nodeHostname", "postgresqlVolume.storageClass", "rabbitmqVolume.storageClass"]
-    assert f"<one of: {plane.node_name}>" in result["problems"][0]["fix"]
+    # The cluster's one node, in a command that runs as pasted.
+    assert result["problems"][0]["fix"] == f"pulumi config set nodeHostname {plane.node_name}"
     assert "no free volume of it on kde05.idies.jhu.edu" in result["problems"][1]["problem"]
 
 
