@@ -1,10 +1,10 @@
 // `pulumi up` entry point: validate the stack's configuration, make sure the cluster holds
 // nothing this stack did not create and can hold the stack, then deploy.
 import * as pulumi from "@pulumi/pulumi";
-import { kubectl, refuseObjectsNotCreatedHere } from "./clusterOwnership";
-import { refuseClusterThatCannotHold } from "./clusterPreflight";
-import { loadSettings } from "./config";
-import { clusterNeeds, deployDagster, namedObjects, stackOwner } from "./stack";
+import { kubectl, refuseObjectsNotCreatedHere } from "./src/guards/clusterOwnership";
+import { refuseClusterThatCannotHold } from "./src/guards/clusterPreflight";
+import { loadSettings } from "./src/settings/load";
+import { clusterNeeds, deployDagster, namedObjects, stackOwner } from "./src/stack";
 
 const settings = loadSettings();
 const cluster = kubectl(new pulumi.Config("kubernetes").get("context"));
@@ -19,5 +19,5 @@ export const webserverService = deployment.webserverService;
 /** Then open http://localhost:9000 (over `ssh -L 9000:localhost:9000 <login host>` if remote). */
 export const portForwardCommand = deployment.portForwardCommand;
 export const codeLocationImages = deployment.codeLocationImages;
-/** The id the objects this stack made are marked with (instanceOwnership.ts). */
+/** The id the objects this stack made are marked with (src/guards/instanceOwnership.ts). */
 export const stackInstance = deployment.stackInstance;

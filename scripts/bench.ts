@@ -3,7 +3,7 @@
 // and its spread, not the seconds.
 import * as k8s from "@pulumi/kubernetes";
 import { KDE04_SECRETS } from "../tests/fixtures";
-import { runProgram } from "./mockProgram";
+import { runProgram } from "../tests/harness/mockProgram";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 /** Rounds of (program, ConfigMaps) pairs: the spread of their ratio is the noise of the machine. */

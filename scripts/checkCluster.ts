@@ -1,12 +1,12 @@
 // `ts-node scripts/checkCluster.ts --stack <name> [--overrides '<json>'] [--stack-instance <id>]`:
 // runs the entry point, index.ts, under Pulumi's mocks against the cluster of the current kube
-// context (KUBECONFIG), so its checks before the first resource (clusterOwnership.ts,
-// clusterPreflight.ts) read that cluster for real, as `pulumi preview` would; then the stack
-// instance's (instanceOwnership.ts), with the mocks' id unless given: another state of the same
+// context (KUBECONFIG), so its checks before the first resource (src/guards/clusterOwnership.ts,
+// src/guards/clusterPreflight.ts) read that cluster for real, as `pulumi preview` would; then the stack
+// instance's (src/guards/instanceOwnership.ts), with the mocks' id unless given: another state of the same
 // stack. Prints {error, problems, resources, kubernetesObjects} as JSON; for the tests against a
 // real API server (tests/cluster).
 import * as path from "path";
-import { runProgram } from "./mockProgram";
+import { runProgram } from "../tests/harness/mockProgram";
 import { Override, REPO_ROOT, secretStandIns } from "./stackConfig";
 
 async function main(): Promise<void> {

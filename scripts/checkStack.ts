@@ -3,16 +3,17 @@
 // before the old release is uninstalled. The program's own code, under Pulumi's mocks: the
 // stack's settings validated (its secrets as the stack file holds them, no stand-ins), every
 // resource built and the Release values rendered; then the cluster of the current kube context
-// checked as `pulumi up` checks it (clusterPreflight.ts: nodes, StorageClasses, free volumes of a
+// checked as `pulumi up` checks it (src/guards/clusterPreflight.ts: nodes, StorageClasses, free volumes of a
 // class without a provisioner, the Kubernetes version). Not the ownership check: before the
 // uninstall the old release is still there, as it must be. Prints JSON {problems, buildsImages,
 // shareWriter}.
-import { kubectl } from "../clusterOwnership";
-import { preflightProblems, readClusterFacts } from "../clusterPreflight";
-import { Problem } from "../configReader";
-import { loadSettings, Settings } from "../config";
-import { clusterNeeds, deployDagster } from "../stack";
-import { releaseValuesOf, runProgram } from "./mockProgram";
+import { kubectl } from "../src/guards/clusterOwnership";
+import { preflightProblems, readClusterFacts } from "../src/guards/clusterPreflight";
+import { Problem } from "../src/problem";
+import { loadSettings } from "../src/settings/load";
+import { Settings } from "../src/settings/types";
+import { clusterNeeds, deployDagster } from "../src/stack";
+import { releaseValuesOf, runProgram } from "../tests/harness/mockProgram";
 import { REPO_ROOT } from "./stackConfig";
 
 async function main(): Promise<void> {

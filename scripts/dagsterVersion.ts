@@ -1,10 +1,10 @@
 // `ts-node scripts/dagsterVersion.ts [--set <version>]`: the project's Dagster version, one for
 // every stack, the chart and the lock: `dagsterVersion`'s default in Pulumi.yaml (a stack file may
-// not set it; config.ts refuses one that does). With --set, writes a new one there first, in place,
+// not set it; src/settings/load.ts refuses one that does). With --set, writes a new one there first, in place,
 // so the file keeps its comments. `npm run lock -- --dagster-version <version>` runs this.
 import * as fs from "fs";
 import * as path from "path";
-import * as rules from "../rules";
+import * as rules from "../src/settings/rules";
 import { projectDefaults, REPO_ROOT } from "./stackConfig";
 
 const PROJECT_FILE = path.join(REPO_ROOT, "Pulumi.yaml");

@@ -5,7 +5,7 @@
 // patches} of the same evaluation, patches being what the program applies to objects the chart
 // renders. Secret values are replaced by a stand-in, unless `--secret-values` keeps the mocks'
 // generated ones (test values, never real secrets), which pods on the real node need to log in.
-import { releaseValuesOf, Run, runProgram, unwrap } from "./mockProgram";
+import { releaseValuesOf, Run, runProgram, unwrap } from "../tests/harness/mockProgram";
 import { Override, secretStandIns, stackConfig } from "./stackConfig";
 
 const SECRET_STAND_IN = "<secret>";

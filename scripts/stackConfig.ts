@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { PROJECT } from "../config";
+import { PROJECT } from "../src/settings/types";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 

@@ -3,7 +3,7 @@
 // mocks, so nothing is built or deployed. Credentials reach the chart only as Secret names,
 // so there is nothing to redact.
 import * as yaml from "js-yaml";
-import { releaseValuesOf, runProgram } from "./mockProgram";
+import { releaseValuesOf, runProgram } from "../tests/harness/mockProgram";
 import { secretStandIns } from "./stackConfig";
 
 /** The values of a stack's Release, exactly as the program passes them under mocks. */

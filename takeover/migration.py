@@ -12,7 +12,7 @@ import json
 from . import names
 from .context import Context, Failed
 
-MIGRATION_TIMEOUT = 60 * 60  # the program's own limit for a migration (components/instanceMigration.ts)
+MIGRATION_TIMEOUT = 60 * 60  # the program's own limit for a migration (src/components/instanceMigration.ts)
 GENERATED_LABELS = ("controller-uid", "job-name", "batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-name")
 GENERATED_ANNOTATION_PREFIXES = ("batch.kubernetes.io/", "pulumi.com/", "meta.helm.sh/")
 GENERATED_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration",)

@@ -1,7 +1,7 @@
 """Names of the objects the takeover meets and leaves behind, in one place.
 
 The manual deployment's names are facts about kde04 (shared/reference/original-deployment.md);
-the program's are the ones stack.ts and components/ give its objects.
+the program's are the ones src/stack.ts and components/ give its objects.
 """
 
 # The manual deployment.
@@ -23,7 +23,7 @@ RUN_STARTING_COMPONENTS = ("dagster-daemon", "dagster-webserver", "dagit")
 USER_CODE_COMPONENT = "user-deployments"
 
 # The program's.
-RELEASE = "dagster"  # its Helm release (stack.ts RELEASE_NAME)
+RELEASE = "dagster"  # its Helm release (src/stack.ts RELEASE_NAME)
 RELEASE_SELECTOR = "app.kubernetes.io/instance=dagster"  # every Deployment of the Dagster release
 NEW_DB_CLAIM = "dagster-postgresql-data"
 NEW_DB_POD = "dagster-postgresql-0"  # same pod name as the old one; a different container

@@ -25,13 +25,13 @@ debs="$cache/debs"
 mkdir -p "$out" "$debs"
 B=(buildah --root "$cache/buildah/root" --runroot "$cache/buildah/run" --storage-driver overlay)
 
-# The references the program and the chart name (components/images.ts; the code location's is the
+# The references the program and the chart name (src/components/parts/images.ts; the code location's is the
 # kde04 stack's own repository, pinned by digest by the tests).
 python_ref="docker.io/library/python:3.11.13-slim-bookworm"
 dagster_ref="docker.io/dagster/dagster-celery-k8s:$dagster_version"
 user_code_ref="docker.io/openmsi/testing_k8s_dagster:dagster-$dagster_version"
 program_images="$(cd "$repo_root" && node_modules/.bin/ts-node --transpile-only -e \
-  'const i = require("./components/images"); console.log([i.BUSYBOX_IMAGE, i.CHART_WAIT_IMAGE, i.POSTGRESQL_SERVER, i.RABBITMQ].join("\n"))')"
+  'const i = require("./src/components/parts/images"); console.log([i.BUSYBOX_IMAGE, i.CHART_WAIT_IMAGE, i.POSTGRESQL_SERVER, i.RABBITMQ].join("\n"))')"
 
 # key_of INPUT...: the hash of a recipe's inputs: files by content, folders by their files' paths
 # and contents, anything else as words; the same in any clone of the repository.

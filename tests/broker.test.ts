@@ -1,17 +1,17 @@
 // The broker's configuration file under mocks: made, mounted where the image reads it, and rolled
 // when it changes. tests/broker runs a real RabbitMQ and Celery worker with the same file.
 import * as assert from "assert";
-import { ADVANCED_CONFIG_PATH, advancedConfig, BrokerSettings, configHash } from "../components/brokerConfig";
-import { DEFAULT_IMAGES } from "../components/images";
-import { CONFIG_HASH_ANNOTATION, RabbitMqBroker } from "../components/rabbitmq";
-import { one, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
+import { ADVANCED_CONFIG_PATH, advancedConfig, BrokerSettings, configHash } from "../src/chart/brokerConfig";
+import { DEFAULT_IMAGES } from "../src/components/parts/images";
+import { CONFIG_HASH_ANNOTATION, RabbitMqBroker } from "../src/components/rabbitmq";
+import { one, Run, runProgram, T, unwrap } from "./harness/mockProgram";
 import { KDE04_SECRETS } from "./fixtures";
 
 const NAMESPACE = "imqcam-dagster";
 const podOf = (run: Run) => (unwrap(one(run, T.statefulSet, "rabbitmq").inputs) as any).spec.template;
 const configMapOf = (run: Run) => unwrap(one(run, T.configMap, "rabbitmq-config").inputs) as any;
 
-/** The broker component alone, as stack.ts makes it, with the given settings. */
+/** The broker component alone, as src/stack.ts makes it, with the given settings. */
 function brokerWith(config?: BrokerSettings): Promise<Run> {
     return runProgram({
         program: () => {

@@ -3,11 +3,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as ownership from "../clusterOwnership";
+import * as ownership from "../src/guards/clusterOwnership";
 import {
     ClusterOwnershipError, INSTANCE_ANNOTATION, NamedObjects, Observation, ObservedObject, observe, OWNER_ANNOTATION, TAKE_OVER_ENV,
-} from "../clusterOwnership";
-import { ofType, promiseOf, runProgram, T } from "../scripts/mockProgram";
+} from "../src/guards/clusterOwnership";
+import { ofType, promiseOf, runProgram, T } from "./harness/mockProgram";
 import { REPO_ROOT } from "../scripts/stackConfig";
 import { KDE04_SECRETS } from "./fixtures";
 import { assertPasteable } from "./pasteable";

@@ -1,8 +1,8 @@
 // The cluster check before the first resource: what it concludes from what the cluster says.
 // tests/cluster/ runs the same check against a real API server.
 import * as assert from "assert";
-import * as preflight from "../clusterPreflight";
-import { ClusterFacts, ClusterNeeds, readClusterFacts } from "../clusterPreflight";
+import * as preflight from "../src/guards/clusterPreflight";
+import { ClusterFacts, ClusterNeeds, readClusterFacts } from "../src/guards/clusterPreflight";
 import { assertPasteable } from "./pasteable";
 
 /** The check's problems, each fix first run through a shell parser. */

@@ -1,6 +1,6 @@
 // Every run's and step's stdout/stderr, kept on the IO volume and readable in the webserver.
 import * as assert from "assert";
-import { one, releaseValuesOf, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
+import { one, releaseValuesOf, Run, runProgram, T, unwrap } from "./harness/mockProgram";
 import { KDE04_SECRETS } from "./fixtures";
 
 const kde04 = (overrides = {}) => runProgram({ overrides: { ...KDE04_SECRETS, ...overrides } });

@@ -5,8 +5,8 @@ import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as path from "path";
 import { parse } from "shell-quote";
-import { cronSchedule } from "../rules";
-import { runProgram } from "../scripts/mockProgram";
+import { cronSchedule } from "../src/settings/rules";
+import { runProgram } from "./harness/mockProgram";
 
 const SCHEDULES = [
     // Accepted by both.

@@ -3,7 +3,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { one, releaseValuesOf, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
+import { one, releaseValuesOf, Run, runProgram, T, unwrap } from "./harness/mockProgram";
 import { REPO_ROOT } from "../scripts/stackConfig";
 import { KDE04_SECRETS, DAGSTER, NEXT_DAGSTER } from "./fixtures";
 

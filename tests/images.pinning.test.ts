@@ -2,9 +2,9 @@
 // chart runs from them names the digest, and a bad value's fix is a command the shell keeps whole.
 import * as assert from "assert";
 import { parse } from "shell-quote";
-import { ConfigError } from "../config";
-import { DEFAULT_IMAGES } from "../components/images";
-import { one, ofType, releaseValuesOf, runProgram, T, unwrap } from "../scripts/mockProgram";
+import { ConfigError } from "../src/settings/load";
+import { DEFAULT_IMAGES } from "../src/components/parts/images";
+import { one, ofType, releaseValuesOf, runProgram, T, unwrap } from "./harness/mockProgram";
 import { KDE04_SECRETS, DAGSTER } from "./fixtures";
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;

@@ -2,7 +2,7 @@
 // rolls exactly one code server.
 import * as assert from "assert";
 import { Override } from "../scripts/stackConfig";
-import { inputChanges, isSecretValue, one, ofType, promiseOf, releaseValuesOf, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
+import { inputChanges, isSecretValue, one, ofType, promiseOf, releaseValuesOf, Run, runProgram, T, unwrap } from "./harness/mockProgram";
 import { KDE04_SECRETS, DAGSTER } from "./fixtures";
 
 const example = {

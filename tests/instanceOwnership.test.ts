@@ -1,11 +1,11 @@
 // No stack writes its passwords over credentials another instance of it (same name, other state) made.
 import * as assert from "assert";
-import { INSTANCE_ANNOTATION, NamedObjects, ObservedObject, OWNER_ANNOTATION } from "../clusterOwnership";
-import { objectsOfAnotherInstance, StackInstanceError } from "../instanceOwnership";
-import { credentialsSecretNames } from "../components/credentials";
-import { loadSettings } from "../config";
-import { deployDagster } from "../stack";
-import { ofType, one, runProgram, STACK_INSTANCE, T, unwrap } from "../scripts/mockProgram";
+import { INSTANCE_ANNOTATION, NamedObjects, ObservedObject, OWNER_ANNOTATION } from "../src/guards/clusterOwnership";
+import { objectsOfAnotherInstance, StackInstanceError } from "../src/guards/instanceOwnership";
+import { credentialsSecretNames } from "../src/components/credentials";
+import { loadSettings } from "../src/settings/load";
+import { deployDagster } from "../src/stack";
+import { ofType, one, runProgram, STACK_INSTANCE, T, unwrap } from "./harness/mockProgram";
 import { REPO_ROOT } from "../scripts/stackConfig";
 import { KDE04_SECRETS } from "./fixtures";
 import { assertPasteable } from "./pasteable";

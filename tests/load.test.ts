@@ -3,9 +3,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { describeBudget, nodeBudget } from "../components/budget";
-import { loadSettings } from "../config";
-import { one, releaseValuesOf, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
+import { describeBudget, nodeBudget } from "./budget";
+import { loadSettings } from "../src/settings/load";
+import { one, releaseValuesOf, Run, runProgram, T, unwrap } from "./harness/mockProgram";
 import { REPO_ROOT } from "../scripts/stackConfig";
 import { KDE04_SECRETS } from "./fixtures";
 

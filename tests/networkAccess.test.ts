@@ -3,9 +3,9 @@
 // pair by a policy analyser in tests/cluster/test_network_policies.py, and enforced on a real
 // node in tests/node/test_network_policies.py.
 import * as assert from "assert";
-import { DEFAULT_NETWORK_ACCESS, podRoles } from "../components/networkAccess";
-import { ofType, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
-import { stackPodNames } from "../stack";
+import { DEFAULT_NETWORK_ACCESS, podRoles } from "../src/components/parts/networkAccess";
+import { ofType, Run, runProgram, T, unwrap } from "./harness/mockProgram";
+import { stackPodNames } from "../src/stack";
 import { KDE04_SECRETS } from "./fixtures";
 
 const policies = (run: Run): Record<string, any> => Object.fromEntries(

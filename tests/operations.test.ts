@@ -1,7 +1,7 @@
 // Operating the deployment: teardown and redeploy without losing data, upgrades, pinning.
 import * as assert from "assert";
 import { Override } from "../scripts/stackConfig";
-import { inputChanges as changes, one, ofType, releaseValuesOf as values, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
+import { inputChanges as changes, one, ofType, releaseValuesOf as values, Run, runProgram, T, unwrap } from "./harness/mockProgram";
 import { codeLocationLockedFor, KDE04_SECRETS, ROTATED_ENV_SECRETS, DAGSTER, NEXT_DAGSTER } from "./fixtures";
 
 const kde04 = (overrides: Record<string, Override> = {}) => runProgram({ overrides: { ...KDE04_SECRETS, ...overrides } });

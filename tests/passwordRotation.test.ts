@@ -1,11 +1,11 @@
-// Rotating the generated passwords (`passwordRotation`, components/passwordRotation.ts): the
+// Rotating the generated passwords (`passwordRotation`, src/components/parts/passwordRotation.ts): the
 // password in use, and what a rotation changes; README's "What a change restarts" has the chart's
 // side (tests/restarts.test.ts). The hooks run against the real servers on the real node
 // (tests/node/test_password_rotation.py).
 import * as assert from "assert";
 import { Override } from "../scripts/stackConfig";
-import { inputChanges as changes, isSecretValue, one, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
-import { passwordInUse, ROTATION_ANNOTATION } from "../components/passwordRotation";
+import { inputChanges as changes, isSecretValue, one, Run, runProgram, T, unwrap } from "./harness/mockProgram";
+import { passwordInUse, ROTATION_ANNOTATION } from "../src/components/parts/passwordRotation";
 import { KDE04_SECRETS } from "./fixtures";
 
 const kde04 = (overrides: Record<string, Override> = {}) => runProgram({ overrides: { ...KDE04_SECRETS, ...overrides } });

@@ -5,8 +5,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { NO_PRIVILEGES, POD_SECURITY_LABELS, SERVER_USER, USER_CODE_USER } from "../components/podSecurity";
-import { one, ofType, releaseValuesOf, Run, runProgram, T, unwrap } from "../scripts/mockProgram";
+import { NO_PRIVILEGES, POD_SECURITY_LABELS, SERVER_USER, USER_CODE_USER } from "../src/components/parts/podSecurity";
+import { one, ofType, releaseValuesOf, Run, runProgram, T, unwrap } from "./harness/mockProgram";
 import { KDE04_SECRETS } from "./fixtures";
 
 /** [what, pod spec] of every pod template the program sends. */

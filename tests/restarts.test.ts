@@ -5,7 +5,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { Override } from "../scripts/stackConfig";
-import { releaseValuesOf, runProgram } from "../scripts/mockProgram";
+import { releaseValuesOf, runProgram } from "./harness/mockProgram";
 import { REPO_ROOT } from "../scripts/stackConfig";
 import { rollouts } from "./chartRollouts";
 import { codeLocationLockedFor, KDE04_SECRETS, ROTATED_ENV_SECRETS, DAGSTER, NEXT_DAGSTER } from "./fixtures";

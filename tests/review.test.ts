@@ -7,7 +7,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { execFileSync, spawnSync } from "child_process";
 import * as os from "os";
-import { releaseValuesOf, REPO_ROOT, runProgram } from "../scripts/mockProgram";
+import { releaseValuesOf, REPO_ROOT, runProgram } from "./harness/mockProgram";
 import { ENCRYPTED_PLACEHOLDER } from "../scripts/stackConfig";
 
 const ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12";

@@ -1,6 +1,6 @@
 // The whole program for the production stack, under mocks: what would reach the engine.
 import * as assert from "assert";
-import { one, ofType, promiseOf, releaseValuesOf, Run, runProgram, STACK_INSTANCE, T, unwrap, isSecretValue } from "../scripts/mockProgram";
+import { one, ofType, promiseOf, releaseValuesOf, Run, runProgram, STACK_INSTANCE, T, unwrap, isSecretValue } from "./harness/mockProgram";
 import { KDE04_SECRETS, DAGSTER } from "./fixtures";
 
 const KDE04 = "kde04.idies.jhu.edu";
@@ -64,8 +64,8 @@ describe("kde04 stack under mocks", () => {
 
     it("makes the NFS volume and a claim bound to it by name, both retained and protected", () => {
         const pv = unwrap(one(run, T.pv).inputs) as any;
-        // Marked as this stack instance's, so a later `pulumi up` knows it made them (clusterOwnership.ts,
-        // instanceOwnership.ts).
+        // Marked as this stack instance's, so a later `pulumi up` knows it made them (src/guards/clusterOwnership.ts,
+        // src/guards/instanceOwnership.ts).
         assert.deepStrictEqual(pv.metadata, { name: "imqcam-dagster-io-data", annotations: {
             "imqcam-dagster/stack": "imqcam-dagster/kde04", "imqcam-dagster/stack-instance": STACK_INSTANCE } });
         assert.deepStrictEqual(pv.spec, {

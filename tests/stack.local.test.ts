@@ -3,7 +3,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { one, ofType, releaseValuesOf as values, Run, runProgram, T, unwrap, REPO_ROOT } from "../scripts/mockProgram";
+import { one, ofType, releaseValuesOf as values, Run, runProgram, T, unwrap, REPO_ROOT } from "./harness/mockProgram";
 import { KDE04_SECRETS, DAGSTER } from "./fixtures";
 
 /** The shape of a values tree: its key paths, with list items collapsed to []. */

@@ -2,10 +2,10 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { dagsterK8sJobConfig, podPlacement } from "../components/placement";
-import { hardenedJobConfig, USER_CODE_USER } from "../components/podSecurity";
-import { DEFAULT_IMAGES } from "../components/images";
-import { buildReleaseValues, ReleaseValuesArgs } from "../components/values";
+import { dagsterK8sJobConfig, podPlacement } from "../src/components/parts/placement";
+import { hardenedJobConfig, USER_CODE_USER } from "../src/components/parts/podSecurity";
+import { DEFAULT_IMAGES } from "../src/components/parts/images";
+import { buildReleaseValues, ReleaseValuesArgs } from "../src/chart/values";
 
 const args = (patch: Partial<ReleaseValuesArgs> = {}): ReleaseValuesArgs => ({
     dagsterVersion: "1.13.27",

@@ -6,8 +6,8 @@ import * as fs from "fs";
 import * as path from "path";
 import {
     CELERY_WORKER_CONTAINER, CELERY_WORKER_GRACE_SECONDS, CELERY_WORKER_PRE_STOP, FIELD_MANAGER, STEP_JOB_WAIT_SECONDS,
-} from "../components/celeryWorkerShutdown";
-import { one, ofType, runProgram, unwrap } from "../scripts/mockProgram";
+} from "../src/components/celeryWorkerShutdown";
+import { one, ofType, runProgram, unwrap } from "./harness/mockProgram";
 import { REPO_ROOT } from "../scripts/stackConfig";
 import { KDE04_SECRETS } from "./fixtures";
 

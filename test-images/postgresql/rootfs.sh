@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stands in for docker.io/library/postgres:17.6 (components/images.ts POSTGRESQL_SERVER): Debian
+# Stands in for docker.io/library/postgres:17.6 (src/components/parts/images.ts POSTGRESQL_SERVER): Debian
 # trixie's PostgreSQL 17 with the official image's entry point contract (entrypoint.sh, installed as
 # /usr/local/bin/docker-entrypoint.sh), its postgres user (uid/gid 999) and its socket folder
 # /var/run/postgresql, and nss_wrapper for a user /etc/passwd lacks. The server, initdb, pg_ctl and

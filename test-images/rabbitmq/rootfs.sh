@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stands in for docker.io/library/rabbitmq:3.13.7 (components/images.ts RABBITMQ): Debian
+# Stands in for docker.io/library/rabbitmq:3.13.7 (src/components/parts/images.ts RABBITMQ): Debian
 # bookworm's RabbitMQ 3.10.8 with the official image's entry point contract (entrypoint.sh,
 # installed as /usr/local/bin/docker-entrypoint.sh), its rabbitmq user (uid/gid 999, home and
 # Erlang cookie in /var/lib/rabbitmq) and its defaults (/etc/rabbitmq/conf.d/10-defaults.conf;

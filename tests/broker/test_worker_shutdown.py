@@ -3,7 +3,7 @@ back the ones it had prefetched, when it is given the time: a real RabbitMQ with
 configuration, and a real Celery worker under dagster_celery's defaults (as test_consumer_timeout.py).
 
 The time is the grace period the program patches onto the chart's worker Deployment
-(components/celeryWorkerShutdown.ts): longer than a celery-k8s task may wait for its step Job, which
+(src/components/celeryWorkerShutdown.ts): longer than a celery-k8s task may wait for its step Job, which
 is the executor's `job_wait_timeout`, whose default this test reads from the pinned Dagster."""
 
 from __future__ import annotations

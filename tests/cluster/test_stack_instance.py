@@ -11,7 +11,7 @@ import pytest
 import program
 import storage
 
-A = "5e1f0c2a-7b3d-4c8e-9a6f-0d2b4e6a8c10"  # scripts/mockProgram.ts STACK_INSTANCE
+A = "5e1f0c2a-7b3d-4c8e-9a6f-0d2b4e6a8c10"  # tests/harness/mockProgram.ts STACK_INSTANCE
 B = "0b7c3d2e-1f4a-4b6c-8d9e-a1b2c3d4e5f6"
 NS = "imqcam-dagster"
 CREDENTIALS = ["dagster-celery-config", "dagster-postgresql-credentials", "dagster-rabbitmq-credentials"]

@@ -1,5 +1,5 @@
 """The Celery workers' grace period against a real API server and the real Helm: the program's patch
-(components/celeryWorkerShutdown.ts), applied server-side under its own field manager as the
+(src/components/celeryWorkerShutdown.ts), applied server-side under its own field manager as the
 Pulumi provider applies a patch, onto a worker Deployment that `helm install` made; then Helm
 upgrades that change the workers' pod template, as a new Dagster version or instance
 configuration does, and a rollback. The chart is a stand-in whose worker Deployment has the

@@ -1,6 +1,6 @@
 // Kubernetes' own verdict on CronJob schedules: the CronJob controller and API validation parse a
 // schedule with robfig/cron's standard parser. Reads a JSON list of schedules on stdin and prints,
-// for each, the parser's error or "" (tests/cron.test.ts compares rules.ts with it).
+// for each, the parser's error or "" (tests/cron.test.ts compares src/settings/rules.ts with it).
 package main
 
 import (

@@ -51,7 +51,7 @@ class RabbitMqServer:
     _processes: list[subprocess.Popen] = field(default_factory=list)
 
     def broker_url(self) -> str:
-        """Celery's URL in the program's form (components/credentials.ts), user and password escaped.
+        """Celery's URL in the program's form (src/components/credentials.ts), user and password escaped.
 
         The program's generated password is letters and digits, which need no escaping; any other needs it.
         """

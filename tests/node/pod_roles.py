@@ -8,7 +8,7 @@ NetworkPolicy tests and for the tests' one-shot pods, which stand in for one kin
 - run and step pods: dagster-k8s's own labels for the Jobs the run launcher and the Celery workers
   create (`get_common_labels` and the component each passes).
 
-Role names are those of components/networkAccess.ts.
+Role names are those of src/components/parts/networkAccess.ts.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Network isolation (components/networkAccess.ts), pair by pair:
+"""Network isolation (src/components/parts/networkAccess.ts), pair by pair:
 
 1. The truth table: for every pair of the stack's kinds of pod (labels from where each gets them,
    pod_roles.py) and a pod of another namespace, plus the API server, the cluster's DNS and an address
