@@ -14,7 +14,7 @@ from typing import Optional
 from takeover import inventory, names
 from takeover.cluster import Cluster, CommandError
 
-MIGRATION_JOB = "dagster-migrate"  # its app.kubernetes.io/name (src/components/instanceMigration.ts)
+MIGRATION_JOB = names.MIGRATION_JOB_LABEL
 
 # df of the share, du of each folder, then each dump's size, mtime and name; one line each. The
 # folders are the program's: compute-logs (values.ts), backups/postgresql (databaseBackups.ts).

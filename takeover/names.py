@@ -1,13 +1,20 @@
 """Names of the objects the takeover meets and leaves behind, in one place.
 
 The manual deployment's names are facts about kde04 (shared/reference/original-deployment.md);
-the program's are the ones src/stack.ts and components/ give its objects.
+the program's come from the program itself: program_names.json, which `npm run --silent names`
+prints and tests/names.test.ts keeps equal to what the program gives its objects.
 """
+
+import json
+from pathlib import Path
+
+PROGRAM = json.loads((Path(__file__).with_name("program_names.json")).read_text())
 
 # The manual deployment.
 OLD_RELEASE = "dagster"
 OLD_CHART = "dagster-1.7.5"
-IO_VOLUME = "imqcam-dagster-io-data"  # the PersistentVolume and its claim share the name
+# The PersistentVolume and its claim share the name, the program's as the manual deployment's.
+IO_VOLUME = PROGRAM["ioVolume"]
 OLD_DB_CLAIM = "data-dagster-postgresql-0"
 OLD_MQ_CLAIM = "data-dagster-rabbitmq-0"
 OLD_DB_POD = "dagster-postgresql-0"
@@ -23,17 +30,18 @@ RUN_STARTING_COMPONENTS = ("dagster-daemon", "dagster-webserver", "dagit")
 USER_CODE_COMPONENT = "user-deployments"
 
 # The program's.
-RELEASE = "dagster"  # its Helm release (src/stack.ts RELEASE_NAME)
-RELEASE_SELECTOR = "app.kubernetes.io/instance=dagster"  # every Deployment of the Dagster release
-NEW_DB_CLAIM = "dagster-postgresql-data"
-NEW_DB_POD = "dagster-postgresql-0"  # same pod name as the old one; a different container
-NEW_DB_CONTAINER = "postgresql"
-TAKE_OVER_ENV = "IMQCAM_TAKE_OVER"  # lets `pulumi up` adopt the namespace, IO volume and claim
+RELEASE = PROGRAM["release"]  # its Helm release
+RELEASE_SELECTOR = PROGRAM["releaseSelector"]  # every Deployment of the Dagster release
+NEW_DB_CLAIM = PROGRAM["postgresqlClaim"]
+NEW_DB_POD = PROGRAM["postgresqlPod"]  # same pod name as the old one; a different container
+NEW_DB_CONTAINER = PROGRAM["postgresqlContainer"]
+TAKE_OVER_ENV = PROGRAM["takeOverEnv"]  # lets `pulumi up` adopt the namespace, IO volume and claim
+MIGRATION_JOB_LABEL = PROGRAM["migrationJobLabel"]  # the migration Jobs' app.kubernetes.io/name
 
 
 def migration_job_name(dagster_version: str) -> str:
     """The program's migration Job: `dagster-migrate-1-13-27` for 1.13.27."""
-    return "dagster-migrate-" + dagster_version.replace(".", "-")
+    return f"{MIGRATION_JOB_LABEL}-" + dagster_version.replace(".", "-")
 
 
 # Where the dump is copied on the NFS share, below the IO volume's root.

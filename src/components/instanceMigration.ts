@@ -11,9 +11,12 @@ import { PASSWORD_ENV, storageInstanceYaml } from "../chart/instanceStorage";
 export const MIGRATION_TIMEOUT = "60m";
 const INSTANCE_DIR = "/opt/dagster/instance";
 
+/** The migration Jobs' `app.kubernetes.io/name`, and the start of each Job's name. */
+export const MIGRATION_JOB_LABEL = "dagster-migrate";
+
 /** `dagster-migrate-1-13-27`: one Job per Dagster version, so a new version runs a new one. */
 export function migrationJobName(dagsterVersion: string): string {
-    return `dagster-migrate-${dagsterVersion.replace(/\./g, "-")}`;
+    return `${MIGRATION_JOB_LABEL}-${dagsterVersion.replace(/\./g, "-")}`;
 }
 
 export interface InstanceMigrationArgs {
@@ -43,7 +46,7 @@ export class InstanceMigration extends pulumi.ComponentResource {
     constructor(name: string, args: InstanceMigrationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("imqcam-dagster:index:InstanceMigration", name, {}, opts);
         const { target } = args;
-        const labels = { "app.kubernetes.io/name": "dagster-migrate" };
+        const labels = { "app.kubernetes.io/name": MIGRATION_JOB_LABEL };
 
         const instance = new k8s.core.v1.ConfigMap(`${name}-instance`, {
             metadata: { name: args.instanceConfigMapName, namespace: args.namespace, labels },

@@ -1,6 +1,7 @@
 // Who may talk to whom inside the stack's namespace: one table, from which every NetworkPolicy
 // is built by a pure function (tests call it directly and feed its output to a policy analyser).
 import type * as k8s from "@pulumi/kubernetes";
+import { MIGRATION_JOB_LABEL } from "../instanceMigration";
 import { AMQP_PORT } from "../rabbitmq";
 import { POSTGRESQL_PORT } from "../../chart/instanceStorage";
 import { CELERY_WORKER_LABELS } from "../../chart/values";
@@ -69,7 +70,7 @@ export function podRoles(release: string, names: ProgramPodNames): Record<PodRol
         stepPods: { selector: job("step_worker"), connectsTo: history, callsApi: false, runsUserCode: true },
         postgresql: { selector: program("postgresql", names.postgresql), connectsTo: [], callsApi: false, runsUserCode: false },
         rabbitmq: { selector: program("rabbitmq", names.rabbitmq), connectsTo: [], callsApi: false, runsUserCode: false },
-        instanceMigration: { selector: program("dagster-migrate"), connectsTo: history, callsApi: false, runsUserCode: false },
+        instanceMigration: { selector: program(MIGRATION_JOB_LABEL), connectsTo: history, callsApi: false, runsUserCode: false },
         databaseBackups: { selector: program("postgresql-backup", names.databaseBackups), connectsTo: history, callsApi: false, runsUserCode: false },
         computeLogPruning: { selector: program("compute-log-pruning", names.computeLogPruning), connectsTo: [], callsApi: false, runsUserCode: false },
     };
