@@ -1,4 +1,5 @@
-"""Carry a Dagster run history from one PostgreSQL to another: summarise, dump, restore, verify.
+"""Carry a Dagster run history from one PostgreSQL to another: summarise, dump and restore (the
+commands below), and `verify`, which the takeover calls to compare the summaries before and after.
 
 Every database step is a small `sh -c` script that runs where the database is: inside its pod
 (`kubectl exec`), or locally in the tests. The script reads POSTGRES_USER, POSTGRES_PASSWORD and
