@@ -13,7 +13,6 @@ import * as rules from "./rules";
 import { DEFAULT_RUN_POD_RESOURCES, DEFAULT_STEP_POD_RESOURCES, MAX_FINISHED_JOB_TTL_SECONDS,
     MIN_FINISHED_JOB_TTL_SECONDS, PROJECT, Settings } from "./types";
 
-export { Problem };
 
 const KEYS = [
     "namespace", "dagsterVersion", "nodeHostname", "ioVolume", "envSecrets", "codeLocations",
