@@ -13,7 +13,8 @@ import { ConfigReader } from "./reader";
 import * as rules from "./rules";
 
 export class BuildSettingsReader extends ConfigReader {
-    /** `images`: any third-party image pinned by digest, `repository:tag@sha256:<hex>`. */    images(dagsterVersion: string | undefined): ThirdPartyImages | undefined {
+    /** `images`: any third-party image pinned by digest, `repository:tag@sha256:<hex>`. */
+    images(dagsterVersion: string | undefined): ThirdPartyImages | undefined {
         // The digest is the registry's to tell (README, "Pinning images"): the CLI prompts for the value.
         const o = this.raw["images"] === undefined ? {} : this.object("images",
             ["postgresql", "rabbitmq", "busybox", "chartWait", "dagster"], configRm("images"));
@@ -128,12 +129,14 @@ export class BuildSettingsReader extends ConfigReader {
     /**
      * dagsterVersion: Pulumi.yaml's, set by `npm run lock -- --dagster-version`, never by a stack.
      * The fix sets it to the version the code location's lock installs, else the lowest supported.
-     */    dagsterVersion(locked: string | null | undefined): string | undefined {
+     */
+    dagsterVersion(locked: string | null | undefined): string | undefined {
         return this.check("dagsterVersion", this.raw["dagsterVersion"] ?? "", rules.dagsterVersion,
             `npm run lock -- --dagster-version ${locked ?? rules.MIN_DAGSTER_VERSION}`);
     }
 
-    /** dagsterChart: a chart file (.tgz) or folder of this project or machine, for its version. */    chartSource(projectDir: string, dagsterVersion: string | undefined): ChartSource | undefined {
+    /** dagsterChart: a chart file (.tgz) or folder of this project or machine, for its version. */
+    chartSource(projectDir: string, dagsterVersion: string | undefined): ChartSource | undefined {
         const value = this.raw["dagsterChart"];
         if (value === undefined || value === "") return { kind: "repository" };
         // Without a chart file of the right version at hand, the chart repository is the way out.

@@ -67,7 +67,8 @@ export class SettingsReader extends BuildSettingsReader {
         return source && size && mountPath && writer ? { source, size, mountPath, writer } : undefined;
     }
 
-    /** `ioVolume.writer`: {uid, gid}, neither root: nothing the stack runs writes on the share as root. */    private shareWriter(value: Json): ShareWriter | undefined {
+    /** `ioVolume.writer`: {uid, gid}, neither root: nothing the stack runs writes on the share as root. */
+    private shareWriter(value: Json): ShareWriter | undefined {
         const o = this.object("ioVolume.writer", ["uid", "gid"], configRm("ioVolume.writer"), value);
         if (!o) return undefined;
         const id = (field: "uid" | "gid") => {
@@ -137,7 +138,8 @@ export class SettingsReader extends BuildSettingsReader {
         return keep !== undefined ? { schedule, keep } : undefined;
     }
 
-    /** `passwordRotation.postgresql`/`.rabbitmq`: labels; a new one rotates that generated password. */    passwordRotation(): PasswordRotation {
+    /** `passwordRotation.postgresql`/`.rabbitmq`: labels; a new one rotates that generated password. */
+    passwordRotation(): PasswordRotation {
         const key = "passwordRotation";
         const o = this.raw[key] === undefined ? {} : this.object(key, ["postgresql", "rabbitmq"],
             configSet(`${key}.postgresql`, "2026-12-02")) ?? {};
@@ -146,7 +148,8 @@ export class SettingsReader extends BuildSettingsReader {
         return { postgresql: label("postgresql"), rabbitmq: label("rabbitmq") };
     }
 
-    /** {requests: {cpu, memory}, limits: {cpu, memory}}, each request at most its limit. */    resources(key: "runPodResources" | "stepPodResources", fallback: ComputeResources): ComputeResources | undefined {
+    /** {requests: {cpu, memory}, limits: {cpu, memory}}, each request at most its limit. */
+    resources(key: "runPodResources" | "stepPodResources", fallback: ComputeResources): ComputeResources | undefined {
         if (this.raw[key] === undefined) return fallback;
         const fix = configSet(`${key}.limits.memory`, fallback.limits.memory);
         const o = this.object(key, ["requests", "limits"], fix);
