@@ -12,6 +12,7 @@ import { configRm, configSet } from "../problem";
 import { ConfigReader } from "./reader";
 import * as rules from "./rules";
 
+/** What is built and run, read field by field (reader.ts has the building blocks). */
 export class BuildSettingsReader extends ConfigReader {
     /** `images`: any third-party image pinned by digest, `repository:tag@sha256:<hex>`. */
     images(dagsterVersion: string | undefined): ThirdPartyImages | undefined {
