@@ -88,7 +88,7 @@ def test_the_grace_period_outlasts_the_longest_wait_for_a_step():
     from dagster_k8s.client import DEFAULT_WAIT_TIMEOUT
 
     default = celery_k8s_executor_config()["job_wait_timeout"].default_value
-    source = (REPO / "components" / "celeryWorkerShutdown.ts").read_text()
+    source = (REPO / "src" / "components" / "celeryWorkerShutdown.ts").read_text()
     assumed = int(re.search(r"STEP_JOB_WAIT_SECONDS = (\d+);", source).group(1))
     grace = assumed + int(re.search(r"CELERY_WORKER_GRACE_SECONDS = STEP_JOB_WAIT_SECONDS \+ (\d+);", source).group(1))
     assert default == DEFAULT_WAIT_TIMEOUT == assumed
