@@ -54,6 +54,9 @@ def load_history_module(repo_root: Path) -> ModuleType:
     return module
 
 
+POD_TIMEOUT = 600  # seconds for a pod of the old or the new release to come or go
+
+
 # A HistorySummary goes into the state file as JSON and comes back from it, so the history
 # before the switch can be compared after the old database is gone. Both sides of a comparison
 # are passed through the same conversion, so collection types agree.

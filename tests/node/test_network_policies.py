@@ -13,6 +13,7 @@ A run succeeding with the policies on is test_runs.py's, on this same node.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import shlex
 import subprocess
@@ -218,10 +219,17 @@ def test_readme_s_api_server_lookup_prints_the_endpoint_the_tests_narrow_it_to(k
 
 
 def test_readme_s_enforcement_check_says_enforced(kde04, live):
-    """README's one-line check from another namespace, run as written (the image is the stand-in of
-    the same reference, imported on the node)."""
-    readme = (stack_on_node.program.REPO / "README.md").read_text()
-    [line] = [line.strip() for line in readme.splitlines() if line.strip().startswith("kubectl run np-check")]
-    done = kde04.node.kubectl(*shlex.split(line)[1:], timeout=120, check=False)
-    printed = done.stdout.splitlines()  # with kubectl's own "pod ... deleted" after it
-    assert "refused: enforced" in printed and not [line for line in printed if "REACHED" in line], done.stdout + done.stderr
+    """README's check from another namespace, its lines run as written by a shell, one after the
+    other (the image is the stand-in of the same reference, imported on the node)."""
+    lines = (stack_on_node.program.REPO / "README.md").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("kubectl run np-check"))
+    block = [line.strip() for line in itertools.takewhile(str.strip, lines[start:])]
+    assert [line.split()[:2] for line in block] == [["kubectl", "run"], ["kubectl", "wait"], ["kubectl", "delete"]], block
+    printed = []
+    for line in block:
+        done = subprocess.run(kde04.node.wrap + ["bash", "-c", line], env=kde04.node.env, capture_output=True,
+                              text=True, timeout=180)
+        assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
+        printed += done.stdout.splitlines()
+    assert "refused: enforced" in printed and not [line for line in printed if "REACHED" in line], printed
+    assert kde04.node.kubectl("get", "pod", "np-check", "-n", "default", check=False).returncode != 0, "left behind"
