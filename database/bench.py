@@ -22,19 +22,15 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests" / "harness"))
-sys.path.insert(0, str(REPO / "database"))
-sys.path.insert(0, str(REPO / "database" / "tests"))
 
-import history  # noqa: E402
-import postgres_server as pg  # noqa: E402
-from support import MANUAL_VALUES, Dagster, Database, dagster_home, python_for  # noqa: E402
+from database import history
+from database.tests.support import MANUAL_VALUES, Dagster, Database, dagster_home, python_for
+from tests.harness import postgres_server as pg
 
 
 def timed(action, *args, **kwargs) -> float:

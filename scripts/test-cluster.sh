@@ -21,6 +21,6 @@ cd "$repo_root"
 export PYTHONDONTWRITEBYTECODE=1
 if [[ "${1:-}" == "--bench" ]]; then
   shift
-  exec "$venv/bin/python" tests/cluster/bench.py "$@"
+  exec "$venv/bin/python" -m tests.cluster.bench "$@"
 fi
 exec "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/cluster "$@"

@@ -41,9 +41,11 @@ for stack in kde04 local; do
 done
 export IMQCAM_KUBERNETES_OBJECTS="$work/objects"
 
-# Through the environment's own interpreter (`python -m`); its console scripts run too
-# (database/tests/test_console_scripts.py).
+# Through the environment's own interpreter (`python -m`, from the repository root, whose packages the
+# tests import); its console scripts run too (database/tests/test_console_scripts.py). The code
+# location's package is found as in its image, where PYTHONPATH is its folder.
 cd "$repo_root"
+export PYTHONPATH="$code_location"
 export PYTHONDONTWRITEBYTECODE=1 # keep __pycache__ out of the source tree
 set +e
 "$venv/bin/python" -m pytest -q -p no:cacheprovider "$code_location/tests" "$repo_root/tests/schemas" "$repo_root/tests/broker" \

@@ -41,7 +41,7 @@ cd "$repo_root"
 export PYTHONDONTWRITEBYTECODE=1 # keep __pycache__ out of the source tree
 if [[ "${1:-}" == "--bench" ]]; then
   shift
-  "$IMQCAM_DAGSTER_PYTHON" database/bench.py "$@"
+  "$IMQCAM_DAGSTER_PYTHON" -m database.bench "$@"
   exit
 fi
 set +e

@@ -26,7 +26,7 @@ cd "$repo_root"
 export PYTHONDONTWRITEBYTECODE=1
 if [[ "${1:-}" == "--bench" ]]; then
   shift
-  exec "$venv/bin/python" tests/node/bench.py "$@"
+  exec "$venv/bin/python" -m tests.node.bench "$@"
 fi
 # Two sessions, each on a node of its own: the stack's tests, then the takeover rehearsal, which
 # needs the namespace the stack's tests deploy into. A session whose tests were all deselected (5)

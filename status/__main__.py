@@ -12,9 +12,10 @@ import sys
 from pathlib import Path
 from typing import Callable, Optional
 
+from database import history
 from takeover import inventory
 from takeover.cluster import Clock, Cluster, CommandError, Runner, subprocess_runner
-from takeover.context import Context, Stop, load_history_module
+from takeover.context import Context, Stop
 
 from . import judge, read
 
@@ -49,7 +50,6 @@ def main(argv: Optional[list] = None, *, runner: Optional[Runner] = None, clock:
     clock = clock or Clock()
     runner = runner or subprocess_runner(root)
     try:
-        history = load_history_module(root)
         context = Cluster(runner, out, clock).stack_setting(args.stack, "kubernetes:context")
         facts = gather(Cluster(on_context(runner, context), out, clock), args.stack, history)
     except (CommandError, Stop) as e:

@@ -27,7 +27,7 @@ exit 0
 
 
 class ExecRunner:
-    """history.py's runner interface, through the cluster's kubectl (and so its kube context)."""
+    """database.history's runner interface, through the cluster's kubectl (and so its kube context)."""
 
     def __init__(self, cluster: Cluster, namespace: str, pod: str, container: str):
         self.cluster, self.argv = cluster, ["kubectl", "exec", "-i", "-n", namespace, pod, "-c", container, "--"]

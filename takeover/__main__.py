@@ -12,9 +12,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable, Optional
 
+from database import history as run_history
+
 from . import inventory, names, plan
 from .cluster import Clock, Cluster, CommandError, Runner, subprocess_runner
-from .context import Context, Failed, Stop, load_history_module
+from .context import Context, Failed, Stop
 from .state import Locked, State
 from .steps import STEPS
 
@@ -47,11 +49,7 @@ def main(argv: Optional[list] = None, *, runner: Optional[Runner] = None, histor
     root = (repo_root or Path.cwd()).resolve()
     clock = clock or Clock()
     state = State(root / ".takeover" / args.stack, args.stack)
-    try:
-        history = history or load_history_module(root)
-    except Stop as e:
-        out(f"STOP: {e}")
-        return 2
+    history = history or run_history
     cluster = Cluster(runner or subprocess_runner(root), out, clock)
     ctx = Context(stack=args.stack, cluster=cluster, history=history, state=state, out=out,
                   delete_old=args.delete_old)

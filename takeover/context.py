@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import importlib.util
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -26,7 +23,7 @@ class Failed(Exception):
 class Context:
     stack: str
     cluster: Cluster
-    history: ModuleType  # database/history.py, or a fake in tests
+    history: ModuleType  # database.history, or a fake in tests
     state: State
     out: Callable[[str], None]
     delete_old: bool = False
@@ -40,18 +37,6 @@ class Context:
     @property
     def backup_dir(self) -> Path:
         return self.state.folder
-
-
-def load_history_module(repo_root: Path) -> ModuleType:
-    """`database/history.py` of this repository (stdlib only), imported by path."""
-    path = repo_root / "database" / "history.py"
-    if not path.exists():
-        raise Stop(f"{path} is missing: the takeover dumps, restores and verifies the run history with it")
-    spec = importlib.util.spec_from_file_location("imqcam_database_history", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being created
-    spec.loader.exec_module(module)
-    return module
 
 
 POD_TIMEOUT = 600  # seconds for a pod of the old or the new release to come or go

@@ -53,3 +53,34 @@ describe("the layout README describes", () => {
         assert.ok(layout.includes("parts/"), "README's layout lacks src/components/parts/");
     });
 });
+
+/** Folders of the repository's Python project (pyproject.toml): all but the code location's own and the images'. */
+const NOT_THE_PYTHON_PROJECT = new Set(["node_modules", "bin", "code-locations", "test-images"]);
+
+function pythonFolders(dir: string): string[] {
+    const entries = fs.readdirSync(dir, { withFileTypes: true });
+    const here = dir !== REPO_ROOT && entries.some((e) => e.isFile() && e.name.endsWith(".py")) ? [dir] : [];
+    return here.concat(entries.filter((e) => e.isDirectory() && !e.name.startsWith(".") && !e.name.startsWith("__") &&
+        !(dir === REPO_ROOT && NOT_THE_PYTHON_PROJECT.has(e.name))).flatMap((e) => pythonFolders(path.join(dir, e.name))));
+}
+
+describe("the Python project README describes", () => {
+    const folders = pythonFolders(REPO_ROOT);
+
+    it("finds the tools and the tests' Python", () => {
+        for (const folder of ["takeover", "status", "database", "tests/harness", "tests/node/rehearsal"]) {
+            assert.ok(folders.includes(path.join(REPO_ROOT, folder)), folder);
+        }
+    });
+
+    it("makes every folder of it a package, imported by name from the repository root", () => {
+        const notPackages = folders.filter((f) => !fs.existsSync(path.join(f, "__init__.py")));
+        assert.deepStrictEqual(notPackages.map((f) => path.relative(REPO_ROOT, f)), []);
+    });
+
+    it("never changes sys.path in code", () => {
+        const changing = folders.flatMap((f) => fs.readdirSync(f).filter((n) => n.endsWith(".py"))
+            .map((n) => path.join(f, n)).filter((file) => /\bsys\.path\b/.test(fs.readFileSync(file, "utf8"))));
+        assert.deepStrictEqual(changing.map((f) => path.relative(REPO_ROOT, f)), []);
+    });
+});

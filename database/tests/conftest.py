@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from support import (
+from database.tests.support import (
     MANUAL_DB,
     MANUAL_PASSWORD,
     MANUAL_ROLE,
@@ -27,7 +27,7 @@ from support import (
     make_big,
     pg,
     python_for,
-)  # support.py also puts tests/harness and database/ on sys.path
+)
 
 
 @pytest.fixture(scope="session")

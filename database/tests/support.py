@@ -4,39 +4,23 @@ from __future__ import annotations
 
 import copy
 import functools
-import importlib.util
 import json
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from database import history
+from tests.harness import chart_instance
+from tests.harness import postgres_server as pg
+
 REPO = Path(__file__).resolve().parents[2]
 TESTS = Path(__file__).resolve().parent
-sys.path.insert(0, str(REPO / "tests" / "harness"))
-sys.path.insert(0, str(REPO / "database"))
-
-import history  # noqa: E402
-import postgres_server as pg  # noqa: E402
-
-
-def _load_chart_instance():
-    """The code location tests' dagster.yaml builder, the chart's shape, loaded by path (its
-    folder is another test suite's, with its own conftest)."""
-    path = REPO / "code-locations" / "imqcam" / "tests" / "chart_instance.py"
-    spec = importlib.util.spec_from_file_location("chart_instance", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-chart_instance = _load_chart_instance()
 
 # The manual deployment's database, as the chart's defaults made it.
 MANUAL_ROLE = MANUAL_PASSWORD = MANUAL_DB = "test"

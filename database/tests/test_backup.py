@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-import history
-from support import BACKUP_SH, SH, backup_env, files_in, kill_midway, run_backup
+from database import history
+from database.tests.support import BACKUP_SH, SH, backup_env, files_in, kill_midway, run_backup
 
 STAMPED = re.compile(r"^(?P<name>.+)-\d{8}T\d{6}Z\.dump$")
 

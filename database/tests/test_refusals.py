@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
-import history
-from support import files_in, kill_midway
+from database import history
+from database.tests.support import files_in, kill_midway
 
 
 def test_runs_in_progress_are_reported(unfinished_history):

@@ -1,9 +1,9 @@
-"""`python3 database/history.py summary|dump|restore` as README documents it, through PodRunner.
+"""`python3 -m database.history summary|dump|restore` as README documents it, through PodRunner.
 
 A stand-in kubectl (fake_kubectl.py) accepts only the `kubectl exec -i ... -- sh -c` that
 PodRunner builds and runs the script here with the pod's environment, so the commands stream
 dumps through a child process exactly as they would through kubectl. The interpreter runs
-with -I -S: no site-packages, which shows the command needs nothing beyond the standard library.
+with -E -S: no site-packages, which shows the command needs nothing beyond the standard library.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-import history
-from support import REPO, TESTS, files_in
+from database import history
+from database.tests.support import REPO, TESTS, files_in
 
 OLD = ("old-dagster", "dagster-postgresql-0", "dagster-postgresql")
 NEW = ("imqcam-dagster", "dagster-postgresql-0", "postgresql")
@@ -37,10 +37,12 @@ def pods(tmp_path):
 
 def command(pods_file: Path, action: str, pod: tuple, *extra: str) -> subprocess.CompletedProcess:
     namespace, name, container = pod
-    argv = [sys.executable, "-I", "-S", str(REPO / "database" / "history.py"), action,
+    # From the repository root, with no site-packages and none of the caller's environment: the
+    # standard library and the repository's own packages only.
+    argv = [sys.executable, "-E", "-S", "-m", "database.history", action,
             "--namespace", namespace, "--pod", name, "--container", container,
             "--kubectl", str(TESTS / "fake_kubectl.py"), *extra]
-    return subprocess.run(argv, env={"PATH": os.environ["PATH"], "FAKE_KUBECTL_PODS": str(pods_file)},
+    return subprocess.run(argv, env={"PATH": os.environ["PATH"], "FAKE_KUBECTL_PODS": str(pods_file)}, cwd=REPO,
                           capture_output=True, text=True, timeout=300, check=False)
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-import history
-from support import backup_env, dagster_home, run_backup
+from database import history
+from database.tests.support import backup_env, dagster_home, run_backup
 
 
 def test_an_older_migration_refuses_a_newer_schema_and_the_backup_before_the_upgrade_is_the_way_back(

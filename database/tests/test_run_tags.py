@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-import history
-from support import dagster_home
+from database import history
+from database.tests.support import dagster_home
 
 
 def test_duplicate_run_tags_are_counted_and_stop_the_migration_until_removed(

@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 
-import history
-from support import dagster_home
+from database import history
+from database.tests.support import dagster_home
 
 
 def test_takeover_carries_every_run_and_event(

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import history
-from support import backup_env, dagster_home, run_backup
+from database import history
+from database.tests.support import backup_env, dagster_home, run_backup
 
 RUNS = 6
 

@@ -4,20 +4,15 @@ writes it. The whole command on a real node: tests/node/test_status.py."""
 from __future__ import annotations
 
 import base64
-import copy
 import datetime as dt
 import gzip
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
-
-from status import judge, read  # noqa: E402
-from takeover.cluster import Clock, Cluster  # noqa: E402
+from status import judge, read
+from takeover.cluster import Clock, Cluster
 
 NOW = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.timezone.utc)
 MB = 1024

@@ -1,13 +1,9 @@
-import sys
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent.parent), str(HERE)]  # the repository root (takeover) and fake.py
-
-from fake import World  # noqa: E402
-from takeover.__main__ import main  # noqa: E402
+from takeover.__main__ import main
+from takeover.tests.fake import World
 
 
 class Session:

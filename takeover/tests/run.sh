@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
 # Runs the takeover's and the status report's tests (no cluster): `bash takeover/tests/run.sh [pytest args]`.
-# Prefers the code location's test virtualenv, which `npm run test:code-location` builds from
-# requirements-test.lock (pytest, and kubernetes-validate for the Job copy's schema check);
-# otherwise python3 with pytest (that schema check is then skipped).
+# In the tests' one Python environment, built from the hashed locks as every Python suite's is
+# (scripts/python-tools.sh; the code location's lock and requirements-test.lock, which holds
+# pytest and kubernetes-validate for the Job copy's schema check).
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=scripts/python-tools.sh
+source "$repo_root/scripts/python-tools.sh"
+python="$(find_image_python)"
+python_version="$("$python" -c 'import sys; print(sys.version.split()[0])')"
+venv="$(ensure_venv code-location-venv- "$code_location/requirements.lock" "$code_location/requirements-test.lock")"
+
 cd "$repo_root"
-python="$(ls -td .cache/code-location-venv-*/bin/python 2>/dev/null | head -n 1 || true)"
-if [[ -z "$python" ]]; then
-  if ! python3 -c 'import pytest' 2>/dev/null; then
-    echo "error: no .cache/code-location-venv-* and no pytest for python3: run npm run test:code-location first, or install pytest" >&2
-    exit 2
-  fi
-  python=python3
-fi
 export PYTHONDONTWRITEBYTECODE=1
-exec "$python" -m pytest -q -p no:cacheprovider takeover/tests status/tests "$@"
+exec "$venv/bin/python" -m pytest -q -p no:cacheprovider takeover/tests status/tests "$@"

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from fake import Clock
 from takeover.backup import DISCARD, FINISH, UPLOAD
 from takeover.cluster import Cluster, CommandError, subprocess_runner
 from takeover.share import UNWRITABLE
+from takeover.tests.fake import Clock
 
 
 def cluster(tmp_path, lines=None):

@@ -2,20 +2,16 @@
 summary survives the state file (JSON) so the history before the switch can be verified after it."""
 import dataclasses
 import inspect
-from pathlib import Path
 
 import pytest
 
-from takeover.context import load_history_module, normalized, summary_from_json, summary_to_json
-
-ROOT = Path(__file__).resolve().parents[2]
+from database import history as run_history
+from takeover.context import normalized, summary_from_json, summary_to_json
 
 
 @pytest.fixture(scope="module")
 def history():
-    if not (ROOT / "database" / "history.py").exists():
-        pytest.skip("database/history.py is not in this checkout")
-    return load_history_module(ROOT)
+    return run_history
 
 
 def test_the_api_the_takeover_calls(history):

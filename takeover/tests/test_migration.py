@@ -1,8 +1,9 @@
 """The copy of the program's migration Job (pure)."""
+import kubernetes_validate
 import pytest
 
-from fake import load
 from takeover.migration import copy_job
+from takeover.tests.fake import load
 
 
 def test_copy_drops_what_the_api_server_owns_and_keeps_the_pod():
@@ -31,7 +32,6 @@ def test_a_job_name_is_a_valid_kubernetes_name():
 
 
 def test_the_copy_passes_strict_kubernetes_schema_validation():
-    kubernetes_validate = pytest.importorskip("kubernetes_validate")  # in the code location's test venv
     job = copy_job(load("job-dagster-migrate-1-13-27.json"), "dagster-takeover-migrate-20261120-101500")
     kubernetes_validate.validate(job, kubernetes_validate.latest_version(), strict=True)
     wrong = {**job, "spec": {**job["spec"], "selektor": {}}}

@@ -3,11 +3,11 @@ import json
 
 import pytest
 
-from fake import FakeDB
 from takeover import inventory, plan, share
 from takeover.cluster import Cluster
 from takeover.context import Context
 from takeover.state import State
+from takeover.tests.fake import FakeDB
 
 MUTATING = ("kubectl scale", "kubectl delete", "kubectl create", "kubectl exec", "helm uninstall",
             "pulumi config set", "pulumi up", "history.dump", "history.restore")

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from fake import FakeDB, NEW_ALEMBIC
+from takeover.tests.fake import NEW_ALEMBIC, FakeDB
 
 # (what fails, before or after its effect, which occurrence)
 FAILURES = [

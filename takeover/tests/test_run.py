@@ -3,8 +3,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from fake import NEW_ALEMBIC, FakeDB, load
 from takeover import share
+from takeover.tests.fake import NEW_ALEMBIC, FakeDB, load
 
 CHANGES = ("kubectl scale", "kubectl delete", "kubectl create", "helm uninstall", "pulumi config set", "pulumi up",
            "history.restore")

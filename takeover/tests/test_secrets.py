@@ -3,7 +3,7 @@ values reach `pulumi config set` on stdin only."""
 import base64
 import json
 
-from fake import secret_values
+from takeover.tests.fake import secret_values
 
 
 def _all_written(session) -> str:

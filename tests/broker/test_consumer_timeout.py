@@ -33,10 +33,9 @@ import amqp
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "harness"))
 
-import celery_sleep_tasks as tasks  # noqa: E402
-import rabbitmq_server  # noqa: E402
+from tests.broker import celery_sleep_tasks as tasks
+from tests.harness import rabbitmq_server
 
 #: The user comes from the program; the password, as generated, would need no escaping (letters and
 #: digits), so the test uses one with every URL-special character, escaped as the URL needs.

@@ -11,21 +11,25 @@ from __future__ import annotations
 import os
 import re
 import signal
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "harness"))
-sys.path.insert(0, str(HERE))
 
-import celery_sleep_tasks as tasks  # noqa: E402
-import rabbitmq_server  # noqa: E402
-from test_consumer_timeout import (  # noqa: E402
-    PASSWORD, SHORT_DEFAULT, TASK_SECONDS, _empty_queue, _messages_waiting, _program_broker, _with_fast_tick, _worker,
+from tests.broker import celery_sleep_tasks as tasks
+from tests.broker.test_consumer_timeout import (
+    PASSWORD,
+    SHORT_DEFAULT,
+    TASK_SECONDS,
+    _empty_queue,
+    _messages_waiting,
+    _program_broker,
+    _with_fast_tick,
+    _worker,
 )
+from tests.harness import rabbitmq_server
 
 REPO = HERE.parents[1]
 STEPS = ["step-1", "step-2", "step-3"]

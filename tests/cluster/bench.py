@@ -7,16 +7,10 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "harness"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import kube_control_plane  # noqa: E402
-import program  # noqa: E402
-import storage  # noqa: E402
+from tests.cluster import program, storage
+from tests.harness import kube_control_plane
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONFIGMAP_APPLIES = 5

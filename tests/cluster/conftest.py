@@ -1,13 +1,6 @@
-import sys
-from pathlib import Path
-
 import pytest
 
-# The project's test harnesses (the control plane), and this folder's helpers.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "harness"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import kube_control_plane  # noqa: E402
+from tests.harness import kube_control_plane
 
 
 @pytest.fixture(scope="module")

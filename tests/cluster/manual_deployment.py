@@ -12,7 +12,7 @@ import copy
 import json
 from pathlib import Path
 
-import storage
+from tests.cluster import storage
 
 FIXTURES = Path(__file__).resolve().parents[2] / "takeover" / "tests" / "fixtures"
 NAMESPACE = "imqcam-dagster"

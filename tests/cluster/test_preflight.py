@@ -8,8 +8,7 @@ import json
 
 import pytest
 
-import program
-import storage
+from tests.cluster import program, storage
 
 KDE04_CLASS = "local-storage-kde04"
 # kde04's data claims (Pulumi.kde04.yaml): two of 100Gi on its class without a provisioner.

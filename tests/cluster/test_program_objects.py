@@ -12,9 +12,8 @@ import json
 
 import pytest
 
-import kube_control_plane
-import program
-import storage
+from tests.cluster import program, storage
+from tests.harness import kube_control_plane
 
 STACKS = ["kde04", "local"]
 DEFAULT_CLASS = "standard"  # as kind names its default StorageClass

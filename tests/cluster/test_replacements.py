@@ -8,8 +8,7 @@ import json
 
 import pytest
 
-import program
-import storage
+from tests.cluster import program, storage
 
 STACK = "kde04"
 

@@ -8,8 +8,7 @@ import shlex
 
 import pytest
 
-import program
-import storage
+from tests.cluster import program, storage
 
 A = "5e1f0c2a-7b3d-4c8e-9a6f-0d2b4e6a8c10"  # tests/harness/mockProgram.ts STACK_INSTANCE
 B = "0b7c3d2e-1f4a-4b6c-8d9e-a1b2c3d4e5f6"

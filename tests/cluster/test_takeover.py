@@ -20,10 +20,8 @@ from pathlib import Path
 
 import pytest
 
-import manual_deployment
-import postgres_server
-import program
-import storage
+from tests.cluster import manual_deployment, program, storage
+from tests.harness import postgres_server
 
 NS = manual_deployment.NAMESPACE
 

@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-import program
+from tests.cluster import program
 
 NS = "imqcam-dagster"
 CHART = """apiVersion: apps/v1

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from ports import free_port
+from tests.harness.ports import free_port
 
 HOST = "127.0.0.1"
 BIN_ENV = "IMQCAM_CONTROL_PLANE_BIN"

@@ -19,7 +19,7 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
-from ports import free_port
+from tests.harness.ports import free_port
 
 BINDIR_ENV = "IMQCAM_PG_BINDIR"
 HOST = "127.0.0.1"

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from ports import free_port
+from tests.harness.ports import free_port
 
 HOST = "127.0.0.1"
 SERVER_SCRIPT = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-import kube_control_plane as kcp
+from tests.harness import kube_control_plane as kcp
 
 NODE_IP = "10.250.0.1"  # on the namespace's own lo: the kernel here has no dummy links
 POD_CIDR = "10.244.0.0/24"

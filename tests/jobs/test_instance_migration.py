@@ -17,7 +17,7 @@ import pytest
 import yaml
 from dagster import DagsterInstance
 
-import postgres_server as pg
+from tests.harness import postgres_server as pg
 
 
 def _objects() -> list[dict]:

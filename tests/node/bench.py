@@ -10,15 +10,9 @@ import json
 import statistics
 import sys
 import time
-from pathlib import Path
 
-here = Path(__file__).resolve().parent
-sys.path[:0] = [str(here.parent / "harness"), str(here.parent / "cluster"),
-                str(here.parents[1] / "code-locations" / "imqcam" / "tests"), str(here)]
-
-import real_node  # noqa: E402
-import stack_on_node  # noqa: E402
-import test_runs  # noqa: E402
+from tests.harness import real_node
+from tests.node import stack_on_node, test_runs
 
 ROUNDS = 3
 

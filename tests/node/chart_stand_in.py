@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-import chart_instance
+from tests.harness import chart_instance
 
 RELEASE = "dagster"
 DAGSTER_HOME = "/opt/dagster/dagster_home"

@@ -1,16 +1,7 @@
-import sys
-from pathlib import Path
-
 import pytest
 
-# The project's test harnesses (the control plane, the real node), the API-server tests' helpers
-# (the program's objects), the code location's dagster.yaml builder, and this folder's.
-here = Path(__file__).resolve().parent
-sys.path[:0] = [str(here.parent / "harness"), str(here.parent / "cluster"),
-                str(here.parents[1] / "code-locations" / "imqcam" / "tests"), str(here)]
-
-import real_node  # noqa: E402
-import stack_on_node  # noqa: E402
+from tests.harness import real_node
+from tests.node import stack_on_node
 
 
 @pytest.fixture(scope="session")

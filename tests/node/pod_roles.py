@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dagster_k8s.utils import get_common_labels
 
-import chart_stand_in
-import program
+from tests.cluster import program
+from tests.node import chart_stand_in
 
 LOCATION = "imqcam-example-1"
 WEBSERVER = {"app.kubernetes.io/name": "dagster", "app.kubernetes.io/instance": chart_stand_in.RELEASE,

@@ -27,9 +27,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import chart_stand_in
-import program
-import real_node
+from tests.cluster import program
+from tests.harness import real_node
+from tests.node import chart_stand_in
 
 NAMESPACE = "imqcam-dagster"
 STORAGE_CLASS = "local-storage-kde04"  # Pulumi.kde04.yaml's postgresqlVolume/rabbitmqVolume class

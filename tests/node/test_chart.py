@@ -13,10 +13,9 @@ import subprocess
 
 import pytest
 
-import chart_stand_in
-import program
-import stack_on_node
-from test_runs import DAEMON, LOCATION, RUN_CONFIG, RUN_STATUS
+from tests.cluster import program
+from tests.node import chart_stand_in, stack_on_node
+from tests.node.test_runs import DAEMON, LOCATION, RUN_CONFIG, RUN_STATUS
 
 CHART_ENV = "IMQCAM_DAGSTER_CHART"
 pytestmark = pytest.mark.skipif(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 
-import chart_stand_in
+from tests.node import chart_stand_in
 
 NAMESPACE = "wait-check"
 

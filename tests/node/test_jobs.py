@@ -7,8 +7,8 @@ import os
 import subprocess
 import time
 
-import stack_on_node
-from test_servers import POSTGRESQL_POD, exec_in
+from tests.node import stack_on_node
+from tests.node.test_servers import POSTGRESQL_POD, exec_in
 
 DAY = 24 * 3600
 

@@ -20,10 +20,9 @@ import subprocess
 
 import pytest
 
-import pod_roles
-import real_node
-import stack_on_node
-from test_servers import dagster_image
+from tests.harness import real_node
+from tests.node import pod_roles, stack_on_node
+from tests.node.test_servers import dagster_image
 
 NEIGHBOUR = "neighbour"  # another group's namespace on a shared cluster
 OUTSIDE_IP = "203.0.113.10"  # an address outside the cluster (TEST-NET-3)

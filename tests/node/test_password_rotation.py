@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import pytest
 
-import program
-import stack_on_node
-from test_runs import RUN_CONFIG, dagster, launch_and_wait  # noqa: F401 (the fixture)
-from test_servers import POSTGRESQL_POD, RABBITMQ_POD, WAIT_FOR_DATABASE, dagster_image, postgresql_image, run_pod, \
-    secret_value
+from tests.cluster import program
+from tests.node import stack_on_node
+from tests.node.test_runs import RUN_CONFIG, dagster, launch_and_wait  # noqa: F401 (the fixture)
+from tests.node.test_servers import (
+    POSTGRESQL_POD,
+    RABBITMQ_POD,
+    WAIT_FOR_DATABASE,
+    dagster_image,
+    postgresql_image,
+    run_pod,
+    secret_value,
+)
 
 LABEL = "2026-12-02"
 

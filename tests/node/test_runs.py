@@ -12,11 +12,9 @@ import subprocess
 
 import pytest
 
-import chart_stand_in
-import pod_roles
-import program
-import stack_on_node
-from test_servers import PROCESSES, exec_in, run_pod
+from tests.cluster import program
+from tests.node import chart_stand_in, pod_roles, stack_on_node
+from tests.node.test_servers import PROCESSES, exec_in, run_pod
 
 RUN_CONFIG = {"ops": {"multiply_the_word": {"inputs": {"word": "imqcam"}, "config": {"factor": 3}}}}
 LOCATION = stack_on_node.CODE_LOCATION

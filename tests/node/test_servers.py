@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import pod_roles
-import program
-import stack_on_node
+from tests.cluster import program
+from tests.node import pod_roles, stack_on_node
 
 POSTGRESQL_POD = "dagster-postgresql-0"
 RABBITMQ_POD = "dagster-rabbitmq-0"

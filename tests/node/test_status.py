@@ -15,8 +15,17 @@ import time
 
 import pytest
 
-import program
-from test_runs import DAEMON, RUN_CONFIG, RUN_STATUS, WORKERS, dagster, dagster_pod, submit, wait_run  # noqa: F401
+from tests.cluster import program
+from tests.node.test_runs import (  # noqa: F401
+    DAEMON,
+    RUN_CONFIG,
+    RUN_STATUS,
+    WORKERS,
+    dagster,
+    dagster_pod,
+    submit,
+    wait_run,
+)
 
 BACKUP = "dagster-postgresql-backup"
 

@@ -8,10 +8,6 @@ import pytest
 
 CODE_LOCATION_DIR = Path(__file__).resolve().parent.parent
 
-# Make `import imqcam` work without installing the package (the image uses PYTHONPATH too).
-sys.path.insert(0, str(CODE_LOCATION_DIR))
-# The project's test harnesses (a real PostgreSQL server), shared with the database tests.
-sys.path.insert(0, str(CODE_LOCATION_DIR.parent.parent / "tests" / "harness"))
 
 # The package reads these at import time; start every session from the defaults regardless of
 # the developer's shell. Tests that need them set them explicitly.
@@ -49,7 +45,7 @@ def run_python():
 @pytest.fixture(scope="session")
 def postgres_server():
     """A real PostgreSQL server on loopback for the whole session (tests/harness/postgres_server.py)."""
-    import postgres_server as pg
+    from tests.harness import postgres_server as pg
 
     with pg.running() as server:
         yield server

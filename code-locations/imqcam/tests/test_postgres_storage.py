@@ -1,7 +1,7 @@
 """Runs through the doors the pods use, against a real PostgreSQL.
 
 The instance is dagster.yaml as the chart renders it from the program's own Release values
-(chart_instance.py), so a change to the program's PostgreSQL values is tested here. The run
+(tests/harness/chart_instance.py), so a change to the program's PostgreSQL values is tested here. The run
 worker Job of the CeleryK8sRunLauncher runs `dagster api execute_run`; each step Job of the
 celery-k8s executor runs `dagster api execute_step`. Both are called here with the very
 arguments those launchers build, in fresh interpreters, with the password only in the
@@ -25,8 +25,8 @@ from dagster._core.execution.plan.state import KnownExecutionState
 from dagster._core.execution.retries import RetryMode
 from dagster._core.storage.dagster_run import DagsterRun
 
-import chart_instance
-import postgres_server as pg
+from tests.harness import chart_instance
+from tests.harness import postgres_server as pg
 
 CODE_LOCATION_DIR = Path(__file__).resolve().parent.parent
 RUN_CONFIG = {"ops": {"multiply_the_word": {"inputs": {"word": "abc"}, "config": {"factor": 2}}}}

@@ -19,9 +19,9 @@ import copy
 import json
 from pathlib import Path
 
-import manual_deployment
-import real_node
-import stack_on_node
+from tests.cluster import manual_deployment
+from tests.harness import real_node
+from tests.node import stack_on_node
 
 NAMESPACE = manual_deployment.NAMESPACE
 OLD_CLASS = manual_deployment.OLD_CLASS

@@ -24,15 +24,11 @@ import os
 import sys
 from pathlib import Path
 
-here = Path(__file__).resolve().parent
-sys.path[:0] = [str(here.parents[1] / "harness"), str(here.parents[1] / "cluster"), str(here.parent),
-                str(here.parents[2] / "code-locations" / "imqcam" / "tests")]
+import yaml
 
-import yaml  # noqa: E402
-
-import program  # noqa: E402
-import real_node  # noqa: E402
-import stack_on_node  # noqa: E402
+from tests.cluster import program
+from tests.harness import real_node
+from tests.node import stack_on_node
 
 CONFIG_KEY = "imqcam-dagster:envSecrets"
 

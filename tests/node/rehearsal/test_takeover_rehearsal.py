@@ -31,10 +31,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-import manual_on_node
-import program
-import stack_on_node
-import test_runs
+from tests.cluster import program
+from tests.node import stack_on_node, test_runs
+from tests.node.rehearsal import manual_on_node
 
 here = Path(__file__).resolve().parent
 STACK = "kde04-rehearsal"
@@ -93,7 +92,8 @@ def rehearsal(node, tmp_path_factory):
     state = program.REPO / ".takeover" / STACK
     tools = work / "bin"
     tools.mkdir()
-    (tools / "pulumi").write_text(f'#!/bin/sh\nexec "{sys.executable}" "{here / "pulumi_stand_in.py"}" "$@"\n')
+    # Run where the takeover runs `pulumi`, the project's folder (the repository root), as the real CLI is.
+    (tools / "pulumi").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m tests.node.rehearsal.pulumi_stand_in "$@"\n')
     (tools / "pulumi").chmod(0o755)
     env = {**node.env, "PATH": f"{tools}{os.pathsep}{node.env['PATH']}", "PYTHONUNBUFFERED": "1",
            "IMQCAM_REHEARSAL": json.dumps({"root": str(node.root), "bin": str(node.bin), "port": node.port,
