@@ -1,13 +1,14 @@
 // `pulumi up` entry point: validate the stack's configuration, make sure the cluster holds
 // nothing this stack did not create and can hold the stack, then deploy.
 import * as pulumi from "@pulumi/pulumi";
-import { kubectl, refuseObjectsNotCreatedHere } from "./src/guards/clusterOwnership";
+import { refuseObjectsNotCreatedHere } from "./src/guards/clusterOwnership";
 import { refuseClusterThatCannotHold } from "./src/guards/clusterPreflight";
+import { kubectl, readCluster } from "./src/guards/clusterReads";
 import { loadSettings } from "./src/settings/load";
 import { clusterNeeds, deployDagster, namedObjects, stackOwner } from "./src/stack";
 
 const settings = loadSettings();
-const cluster = kubectl(new pulumi.Config("kubernetes").get("context"));
+const cluster = readCluster(settings.namespace, kubectl(new pulumi.Config("kubernetes").get("context")));
 const observed = refuseObjectsNotCreatedHere(namedObjects(settings), cluster, stackOwner());
 refuseClusterThatCannotHold(clusterNeeds(settings), cluster);
 const deployment = deployDagster(settings, observed.objects);

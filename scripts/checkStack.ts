@@ -7,8 +7,8 @@
 // class without a provisioner, the Kubernetes version). Not the ownership check: before the
 // uninstall the old release is still there, as it must be. Prints JSON {problems, buildsImages,
 // shareWriter}.
-import { kubectl } from "../src/guards/clusterOwnership";
-import { preflightProblems, readClusterFacts } from "../src/guards/clusterPreflight";
+import { clusterFacts, preflightProblems } from "../src/guards/clusterPreflight";
+import { kubectl, readCluster } from "../src/guards/clusterReads";
 import { Problem } from "../src/problem";
 import { loadSettings } from "../src/settings/load";
 import { Settings } from "../src/settings/types";
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     }
     if (settings) {
         const needs = clusterNeeds(settings);
-        problems.push(...preflightProblems(needs, readClusterFacts(needs.namespace, kubectl(undefined))));
+        problems.push(...preflightProblems(needs, clusterFacts(needs.namespace, readCluster(needs.namespace, kubectl(undefined)))));
     }
     process.stdout.write(JSON.stringify({
         problems,

@@ -7,6 +7,7 @@ import * as ownership from "../src/guards/clusterOwnership";
 import {
     ClusterOwnershipError, INSTANCE_ANNOTATION, NamedObjects, Observation, ObservedObject, observe, OWNER_ANNOTATION, TAKE_OVER_ENV,
 } from "../src/guards/clusterOwnership";
+import { ClusterSnapshot } from "../src/guards/clusterReads";
 import { ofType, promiseOf, runProgram, T } from "./harness/mockProgram";
 import { REPO_ROOT } from "../scripts/stackConfig";
 import { KDE04_SECRETS } from "./fixtures";
@@ -75,40 +76,41 @@ describe("objects this stack did not create", () => {
     });
 });
 
-describe("reading the cluster with kubectl", () => {
-    it("asks for exactly the named objects, read-only, and reads lists, single objects and nothing", () => {
-        const calls: string[][] = [];
-        const answers = [
-            JSON.stringify({ kind: "List", items: [{ kind: "Namespace", metadata: { name: "imqcam-dagster" } }] }),
-            JSON.stringify({ kind: "PersistentVolumeClaim", metadata: { name: "dagster-rabbitmq-data",
-                annotations: { [OWNER_ANNOTATION]: OWNER } } }),
-            JSON.stringify({ kind: "List", items: [{ kind: "Secret", metadata: { name: "sh.helm.release.v1.dagster.v1" } }] }),
-            // The credentials Secrets: a name and its two marks (either may be empty) per line.
-            `dagster-postgresql-credentials\t${OWNER}\t${INSTANCE}\ndagster-celery-config\t\t\n`,
-        ];
-        const observed = observe(EXPECTED, (args) => { calls.push(args); return answers[calls.length - 1]; });
-        assert.deepStrictEqual(calls, [
-            ["get", "namespace/imqcam-dagster", "persistentvolume/imqcam-dagster-io-data", "--ignore-not-found", "-o", "json"],
-            ["get", "--namespace", "imqcam-dagster", "--ignore-not-found", "-o", "json",
-                "persistentvolumeclaim/imqcam-dagster-io-data", "persistentvolumeclaim/dagster-postgresql-data",
-                "persistentvolumeclaim/dagster-rabbitmq-data"],
-            ["get", "secrets", "--namespace", "imqcam-dagster", "-o", "json", "--selector", "owner=helm,name=dagster"],
-            // Their names and marks only: no Secret's data reaches the program.
-            ["get", "--namespace", "imqcam-dagster", "--ignore-not-found", "-o",
-                "jsonpath={range .items[*]}{.metadata.name}{\"\\t\"}{.metadata.annotations['imqcam-dagster/stack']}" +
-                "{\"\\t\"}{.metadata.annotations['imqcam-dagster/stack-instance']}{\"\\n\"}{end}",
-                "secret/dagster-postgresql-credentials", "secret/dagster-celery-config"],
-        ]);
-        assert.deepStrictEqual(observed, {
+describe("the named objects in the cluster's one read", () => {
+    it("picks the named objects and this release's revisions, with this program's marks, and nothing else", () => {
+        const cluster: ClusterSnapshot = {
+            serverVersion: "v1.37.2",
+            clusterItems: [
+                { kind: "Namespace", metadata: { name: "imqcam-dagster" } },
+                { kind: "Namespace", metadata: { name: "kafka" } },
+                { kind: "PersistentVolume", metadata: { name: "imqcam-dagster-io-data", annotations: { [OWNER_ANNOTATION]: OWNER } } },
+                { kind: "PersistentVolume", metadata: { name: "kafka-data" } },
+                { kind: "Node", metadata: { name: "imqcam-dagster" } },
+            ],
+            namespaced: [
+                { kind: "PersistentVolumeClaim", name: "dagster-rabbitmq-data", labels: {}, annotations: { [OWNER_ANNOTATION]: OWNER } },
+                { kind: "PersistentVolumeClaim", name: "scratch", labels: {}, annotations: {} },
+                { kind: "Secret", name: "dagster-postgresql-credentials", labels: {},
+                    annotations: { [OWNER_ANNOTATION]: OWNER, [INSTANCE_ANNOTATION]: INSTANCE } },
+                { kind: "Secret", name: "dagster-celery-config", labels: {}, annotations: {} },
+                { kind: "Secret", name: "girder-connection-info", labels: {}, annotations: {} },
+                { kind: "Secret", name: "sh.helm.release.v1.other.v1", labels: { owner: "helm", name: "other" }, annotations: {} },
+            ],
+        };
+        assert.deepStrictEqual(observe(EXPECTED, cluster), {
             objects: [
-                object("Namespace", "imqcam-dagster"), object("PersistentVolumeClaim", "dagster-rabbitmq-data", OWNER),
+                object("Namespace", "imqcam-dagster"), object("PersistentVolume", "imqcam-dagster-io-data", OWNER),
+                object("PersistentVolumeClaim", "dagster-rabbitmq-data", OWNER),
                 { kind: "Secret", name: "dagster-postgresql-credentials",
                     annotations: { [OWNER_ANNOTATION]: OWNER, [INSTANCE_ANNOTATION]: INSTANCE } },
                 { kind: "Secret", name: "dagster-celery-config", annotations: {} },
             ],
-            releases: ["dagster"],
+            releases: [],
         });
-        assert.deepStrictEqual(observe(EXPECTED, () => ""), { objects: [], releases: [] });
+        const revision = { kind: "Secret", name: "sh.helm.release.v1.dagster.v3", labels: { owner: "helm", name: "dagster" }, annotations: {} };
+        assert.deepStrictEqual(observe(EXPECTED, { ...cluster, namespaced: [revision] }).releases, ["dagster"]);
+        assert.deepStrictEqual(observe(EXPECTED, { serverVersion: "v1.37.2", clusterItems: [], namespaced: [] }),
+            { objects: [], releases: [] });
     });
 });
 
@@ -117,6 +119,9 @@ const KDE04_NODES_AND_CLASSES = { kind: "List", items: [
     { kind: "Node", metadata: { name: "kde04.idies.jhu.edu", labels: { "kubernetes.io/hostname": "kde04.idies.jhu.edu" } } },
     { kind: "StorageClass", metadata: { name: "local-storage-kde04" } },
 ] };
+/** And the manual deployment's namespace, made with kubectl. */
+const KDE04_MANUAL = { ...KDE04_NODES_AND_CLASSES,
+    items: [...KDE04_NODES_AND_CLASSES.items, { kind: "Namespace", metadata: { name: "imqcam-dagster" } }] };
 
 describe("the entry point", () => {
     // A kubectl on PATH that answers as the cluster would: the manual deployment, or nothing.
@@ -126,15 +131,12 @@ describe("the entry point", () => {
         bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-kubectl-"));
         fs.writeFileSync(path.join(bin, "kubectl"), `#!/bin/sh
 case "$*" in
-  *"--raw /version"*) echo '{"gitVersion":"v1.31.4"}'; exit 0 ;;
-  *secret/*) exit 0 ;; # no credentials Secret: nothing printed
-  *nodes,storageclasses*) echo '${JSON.stringify(KDE04_NODES_AND_CLASSES)}'; exit 0 ;;
-esac
-[ "$FAKE_CLUSTER" = manual ] || { echo '{"kind":"List","items":[]}'; exit 0; }
-case "$*" in
-  *namespace/*) echo '{"kind":"List","items":[{"kind":"Namespace","metadata":{"name":"imqcam-dagster"}}]}' ;;
-  *owner=helm*) echo '{"kind":"List","items":[{"kind":"Secret","metadata":{"name":"sh.helm.release.v1.dagster.v1"}}]}' ;;
-  *) echo '{"kind":"List","items":[]}' ;;
+  *"--raw /version"*) echo '{"gitVersion":"v1.31.4"}' ;;
+  *nodes,storageclasses*)
+    if [ "$FAKE_CLUSTER" = manual ]; then echo '${JSON.stringify(KDE04_MANUAL)}'; else echo '${JSON.stringify(KDE04_NODES_AND_CLASSES)}'; fi ;;
+  *persistentvolumeclaims,secrets*)
+    if [ "$FAKE_CLUSTER" = manual ]; then printf 'Secret\\tsh.helm.release.v1.dagster.v1\\thelm\\tdagster\\t\\t\\n'; fi ;;
+  *) echo "unexpected: kubectl $*" >&2; exit 1 ;;
 esac
 `, { mode: 0o755 });
         process.env.PATH = `${bin}${path.delimiter}${savedPath}`;

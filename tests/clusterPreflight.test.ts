@@ -2,7 +2,8 @@
 // tests/cluster/ runs the same check against a real API server.
 import * as assert from "assert";
 import * as preflight from "../src/guards/clusterPreflight";
-import { ClusterFacts, ClusterNeeds, readClusterFacts } from "../src/guards/clusterPreflight";
+import { ClusterFacts, clusterFacts, ClusterNeeds } from "../src/guards/clusterPreflight";
+import { ClusterSnapshot } from "../src/guards/clusterReads";
 import { assertPasteable } from "./pasteable";
 
 /** The check's problems, each fix first run through a shell parser. */
@@ -95,28 +96,22 @@ describe("checking the cluster before deploying", () => {
         assert.deepStrictEqual(keys({ serverVersion: "v0.0.0-master+$Format:%H$" }), ["kubernetes:context", "kubernetes:context"]);
     });
 
-    it("reads the cluster, its volumes included, in two read-only kubectl calls", () => {
-        const calls: string[][] = [];
-        const answers: Record<string, string> = {
-            "get --raw /version": JSON.stringify({ gitVersion: "v1.37.2" }),
-            "get nodes,storageclasses,namespaces,persistentvolumes -o json": JSON.stringify({ items: [
-                { kind: "Node", metadata: { name: "node-1", labels: { "kubernetes.io/hostname": "kde04.idies.jhu.edu" } } },
-                { kind: "StorageClass", metadata: { name: "standard", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
-                  provisioner: "rancher.io/local-path" },
-                { kind: "StorageClass", metadata: { name: "local-storage-kde04" }, provisioner: "kubernetes.io/no-provisioner" },
-                { kind: "PersistentVolume", metadata: { name: "free" }, status: { phase: "Available" },
-                  spec: { storageClassName: "local-storage-kde04", capacity: { storage: "100Gi" }, nodeAffinity: { required: {
-                      nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["kde04.idies.jhu.edu"] }] }] } } } },
-                { kind: "PersistentVolume", metadata: { name: "held" }, status: { phase: "Bound" },
-                  spec: { storageClassName: "local-storage-kde04", capacity: { storage: "100Gi" },
-                      claimRef: { namespace: "imqcam-dagster", name: "data-dagster-postgresql-0" } } },
-                { kind: "Namespace", metadata: { name: "default" }, status: { phase: "Active" } },
-                { kind: "Namespace", metadata: { name: "imqcam-dagster" }, status: { phase: "Terminating" } },
-            ] }),
-        };
-        const facts = readClusterFacts("imqcam-dagster", (args) => { calls.push(args); return answers[args.join(" ")]; });
-        assert.deepStrictEqual(calls.map((c) => c.join(" ")), Object.keys(answers));
-        assert.deepStrictEqual(facts, {
+    it("reads the version, nodes, StorageClasses, namespaces and volumes from the cluster's one read", () => {
+        const cluster: ClusterSnapshot = { serverVersion: "v1.37.2", namespaced: [], clusterItems: [
+            { kind: "Node", metadata: { name: "node-1", labels: { "kubernetes.io/hostname": "kde04.idies.jhu.edu" } } },
+            { kind: "StorageClass", metadata: { name: "standard", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+              provisioner: "rancher.io/local-path" },
+            { kind: "StorageClass", metadata: { name: "local-storage-kde04" }, provisioner: "kubernetes.io/no-provisioner" },
+            { kind: "PersistentVolume", metadata: { name: "free" }, status: { phase: "Available" },
+              spec: { storageClassName: "local-storage-kde04", capacity: { storage: "100Gi" }, nodeAffinity: { required: {
+                  nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["kde04.idies.jhu.edu"] }] }] } } } },
+            { kind: "PersistentVolume", metadata: { name: "held" }, status: { phase: "Bound" },
+              spec: { storageClassName: "local-storage-kde04", capacity: { storage: "100Gi" },
+                  claimRef: { namespace: "imqcam-dagster", name: "data-dagster-postgresql-0" } } },
+            { kind: "Namespace", metadata: { name: "default" }, status: { phase: "Active" } },
+            { kind: "Namespace", metadata: { name: "imqcam-dagster" }, status: { phase: "Terminating" } },
+        ] };
+        assert.deepStrictEqual(clusterFacts("imqcam-dagster", cluster), {
             serverVersion: "v1.37.2", nodeHostnames: ["kde04.idies.jhu.edu"], storageClasses: ["standard", "local-storage-kde04"],
             defaultStorageClass: "standard", namespacePhase: "Terminating", noProvisionerClasses: ["local-storage-kde04"],
             freeVolumes: [{ name: "free", storageClass: "local-storage-kde04", capacity: "100Gi", nodes: ["kde04.idies.jhu.edu"], reservedFor: undefined }],

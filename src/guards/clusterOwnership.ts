@@ -3,8 +3,8 @@
 // take over whatever it finds (a manual deployment's namespace, NFS volume, database claim)
 // without a word. The program marks what it creates with OWNER_ANNOTATION and looks first
 // (and with INSTANCE_ANNOTATION, which src/guards/instanceOwnership.ts judges).
-import { execFileSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
+import type { ClusterSnapshot } from "./clusterReads";
 import { configSet, Problem, problemList } from "../problem";
 
 export const OWNER_ANNOTATION = "imqcam-dagster/stack";
@@ -86,68 +86,30 @@ export class ClusterOwnershipError extends pulumi.RunError {
     }
 }
 
-export type Kubectl = (args: string[]) => string;
-
-/** kubectl, on the kube context the Kubernetes provider uses (`kubernetes:context`, else the current one). */
-export function kubectl(context: string | undefined): Kubectl {
-    return (args) => {
-        try {
-            return execFileSync("kubectl", [...(context ? ["--context", context] : []), ...args],
-                { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-        } catch (e) {
-            const err = e as { stderr?: string; message: string };
-            throw new pulumi.RunError(`could not read the cluster with \`kubectl ${args.join(" ")}\` ` +
-                `before deploying: ${(err.stderr || err.message).trim()}`);
-        }
-    };
-}
-
-/** Looks up the named objects, read-only. */
-export function observe(expected: NamedObjects, run: Kubectl): Observation {
-    const items = (out: string) => (out.trim() ? (JSON.parse(out).items ?? [JSON.parse(out)]) : []) as Array<{
-        kind: string; metadata: { name: string; annotations?: Record<string, string> };
-    }>;
-    const toObject = (i: ReturnType<typeof items>[number]) =>
-        ({ kind: i.kind, name: i.metadata.name, annotations: i.metadata.annotations ?? {} });
-    const clusterScoped = items(run(["get", `namespace/${expected.namespace}`,
-        `persistentvolume/${expected.ioVolume}`, "--ignore-not-found", "-o", "json"]));
-    const claims = items(run(["get", "--namespace", expected.namespace, "--ignore-not-found", "-o", "json",
-        ...[expected.ioClaim, ...expected.dataClaims].map((c) => `persistentvolumeclaim/${c}`)]));
-    // Helm 3 keeps each release revision in a Secret labelled owner=helm, name=<release>.
-    const releases = items(run(["get", "secrets", "--namespace", expected.namespace, "-o", "json",
-        "--selector", `owner=helm,name=${expected.releaseName}`]));
+/** The named objects, as the cluster holds them (src/guards/clusterReads.ts). */
+export function observe(expected: NamedObjects, cluster: ClusterSnapshot): Observation {
+    const named = (kind: string, names: string[]) => (o: { kind: string; name: string }) => o.kind === kind && names.includes(o.name);
+    const clusterScoped = cluster.clusterItems
+        .map((i) => ({ kind: i.kind, name: i.metadata.name, annotations: i.metadata.annotations ?? {} }))
+        .filter((o) => named("Namespace", [expected.namespace])(o) || named("PersistentVolume", [expected.ioVolume])(o));
+    const claims = cluster.namespaced.filter(named("PersistentVolumeClaim", [expected.ioClaim, ...expected.dataClaims]));
+    // The credentials Secrets' names and marks only: their values never reach the program.
+    const secrets = cluster.namespaced.filter(named("Secret", expected.credentialsSecrets));
+    const releases = cluster.namespaced.filter((o) => o.kind === "Secret" && o.labels.owner === "helm" &&
+        o.labels.name === expected.releaseName);
     return {
-        objects: [...clusterScoped, ...claims].map(toObject).concat(credentialsSecrets(expected, run)),
+        objects: [...clusterScoped, ...claims, ...secrets].map(({ kind, name, annotations }) => ({ kind, name, annotations })),
         releases: releases.length > 0 ? [expected.releaseName] : [],
     };
-}
-
-const MARKS = [OWNER_ANNOTATION, INSTANCE_ANNOTATION];
-
-/**
- * The credentials Secrets' names and marks only: their values never reach the program. Asked for
- * by several names, kubectl prints a List (of those found), whose items the template walks.
- */
-function credentialsSecrets(expected: NamedObjects, run: Kubectl): ObservedObject[] {
-    if (expected.credentialsSecrets.length === 0) return [];
-    const columns = ["{.metadata.name}", ...MARKS.map((m) => `{.metadata.annotations['${m}']}`)].join('{"\\t"}');
-    const out = run(["get", "--namespace", expected.namespace, "--ignore-not-found",
-        "-o", `jsonpath={range .items[*]}${columns}{"\\n"}{end}`,
-        ...expected.credentialsSecrets.map((s) => `secret/${s}`)]);
-    return out.split("\n").filter((line) => line.trim()).map((line) => {
-        const [name, ...marks] = line.split("\t");
-        const annotations = Object.fromEntries(MARKS.map((m, i) => [m, marks[i]]).filter(([, v]) => v));
-        return { kind: "Secret", name, annotations };
-    });
 }
 
 /**
  * Stops the program before its first resource when the cluster holds objects it did not create;
  * returns what it found, for the check of the stack instance (src/guards/instanceOwnership.ts).
  */
-export function refuseObjectsNotCreatedHere(expected: NamedObjects, run: Kubectl, owner: string,
+export function refuseObjectsNotCreatedHere(expected: NamedObjects, cluster: ClusterSnapshot, owner: string,
     takeOver = process.env[TAKE_OVER_ENV] === "1"): Observation {
-    const observed = observe(expected, run);
+    const observed = observe(expected, cluster);
     const problems = objectsNotCreatedHere(expected, observed, owner, takeOver);
     if (problems.length > 0) throw new ClusterOwnershipError(problems, owner);
     return observed;

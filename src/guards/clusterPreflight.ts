@@ -1,10 +1,11 @@
 // Before the first resource, `pulumi up` and `pulumi preview` read the cluster they are pointed
 // at and stop when it cannot hold the stack: otherwise the Release waits out its timeout on pods
 // that can never be scheduled, or claims that can never bind, and the cause is a few kubectl
-// commands away. One read, read-only; every problem names the setting and its fix.
+// commands away. Read once, read-only (src/guards/clusterReads.ts); every problem names the
+// setting and its fix.
 import * as pulumi from "@pulumi/pulumi";
 import * as semver from "semver";
-import { Kubectl } from "./clusterOwnership";
+import type { ClusterItem, ClusterSnapshot } from "./clusterReads";
 import { configSet, Problem, problemList } from "../problem";
 import { parseBytes } from "../settings/rules";
 import { HOSTNAME_LABEL } from "../components/parts/placement";
@@ -133,18 +134,15 @@ function unbindableClaims(needs: ClusterNeeds, facts: ClusterFacts): Problem[] {
 const DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class";
 const NO_PROVISIONER = "kubernetes.io/no-provisioner";
 
-/** Two kubectl calls: the server's version, then nodes, StorageClasses, namespaces and volumes in one list. */
-export function readClusterFacts(namespace: string, run: Kubectl): ClusterFacts {
-    const version = JSON.parse(run(["get", "--raw", "/version"])) as { gitVersion: string };
-    type Item = { kind: string; metadata: { name: string; labels?: Record<string, string>;
-        annotations?: Record<string, string> }; status?: { phase?: string }; provisioner?: string; spec?: any };
-    const items = (JSON.parse(run(["get", "nodes,storageclasses,namespaces,persistentvolumes", "-o", "json"])).items ?? []) as Item[];
+/** What the checks need of the cluster's version, nodes, StorageClasses, namespaces and volumes. */
+export function clusterFacts(namespace: string, cluster: ClusterSnapshot): ClusterFacts {
+    const items = cluster.clusterItems;
     const ns = items.find((i) => i.kind === "Namespace" && i.metadata.name === namespace);
     const classes = items.filter((i) => i.kind === "StorageClass");
     const volumes = items.filter((i) => i.kind === "PersistentVolume");
-    const claimOf = (v: Item) => v.spec?.claimRef ? `${v.spec.claimRef.namespace}/${v.spec.claimRef.name}` : undefined;
+    const claimOf = (v: ClusterItem) => v.spec?.claimRef ? `${v.spec.claimRef.namespace}/${v.spec.claimRef.name}` : undefined;
     return {
-        serverVersion: version.gitVersion,
+        serverVersion: cluster.serverVersion,
         nodeHostnames: items.filter((i) => i.kind === "Node").map((n) => n.metadata.labels?.[HOSTNAME_LABEL] ?? n.metadata.name),
         storageClasses: classes.map((c) => c.metadata.name),
         defaultStorageClass: classes.find((c) => c.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === "true")?.metadata.name,
@@ -175,7 +173,7 @@ export class ClusterPreflightError extends pulumi.RunError {
 }
 
 /** Stops the program before its first resource when the cluster cannot hold the stack. */
-export function refuseClusterThatCannotHold(needs: ClusterNeeds, run: Kubectl): void {
-    const problems = preflightProblems(needs, readClusterFacts(needs.namespace, run));
+export function refuseClusterThatCannotHold(needs: ClusterNeeds, cluster: ClusterSnapshot): void {
+    const problems = preflightProblems(needs, clusterFacts(needs.namespace, cluster));
     if (problems.length > 0) throw new ClusterPreflightError(problems);
 }
