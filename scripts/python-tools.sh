@@ -26,7 +26,13 @@ find_image_python() {
   return 1
 }
 
-# The next two use $python and $python_version (find_image_python's) and $repo_root.
+# use_image_python : sets $python (find_image_python's) and $python_version, which the next ones use.
+use_image_python() {
+  python="$(find_image_python)" || return 1
+  python_version="$("$python" -c 'import sys; print(sys.version.split()[0])')"
+}
+
+# The next three use $python and $python_version (use_image_python's) and $repo_root.
 # install_locks <dir> <lock>... : a new virtualenv in dir holding exactly the locked packages.
 install_locks() {
   local dir="$1" lock
@@ -68,4 +74,10 @@ ensure_venv() {
     echo "Virtualenv ready in $((SECONDS - start_seconds))s: $venv" >&2
   fi
   echo "$venv"
+}
+
+# tests_venv : prints the path of the tests' one Python environment (the code location's lock and
+# requirements-test.lock: its Dagster, pytest and the tests' libraries), building it if needed.
+tests_venv() {
+  ensure_venv code-location-venv- "$code_location/requirements.lock" "$code_location/requirements-test.lock"
 }

@@ -9,10 +9,9 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/python-tools.sh
 source "$repo_root/scripts/python-tools.sh"
-python="$(find_image_python)"
-python_version="$("$python" -c 'import sys; print(sys.version.split()[0])')"
+use_image_python
 # pytest and PyYAML, from the code location's test virtualenv (the same one the other suites use).
-venv="$(ensure_venv code-location-venv- "$code_location/requirements.lock" "$code_location/requirements-test.lock")"
+venv="$(tests_venv)"
 
 IMQCAM_CONTROL_PLANE_BIN="$(bash "$repo_root/control-plane/build.sh")"
 export IMQCAM_CONTROL_PLANE_BIN

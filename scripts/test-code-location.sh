@@ -22,11 +22,9 @@ fi
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/python-tools.sh
 source "$repo_root/scripts/python-tools.sh"
-python="$(find_image_python)"
-python_version="$("$python" -c 'import sys; print(sys.version.split()[0])')"
-locks=("$code_location/requirements.lock" "$code_location/requirements-test.lock")
+use_image_python
 
-venv="$(ensure_venv code-location-venv- "${locks[@]}")"
+venv="$(tests_venv)"
 
 # The program's own Release values for the production stack: the tests build the pods'
 # dagster.yaml from them, so what the program tells the chart is what they exercise.

@@ -18,11 +18,10 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/python-tools.sh
 source "$repo_root/scripts/python-tools.sh"
-python="$(find_image_python)"
-python_version="$("$python" -c 'import sys; print(sys.version.split()[0])')"
+use_image_python
 
 tests="$repo_root/database/tests"
-current="$(ensure_venv code-location-venv- "$code_location/requirements.lock" "$code_location/requirements-test.lock")"
+current="$(tests_venv)"
 manual="$(ensure_venv database-venv-dagster-1.7.5- "$tests/dagster-1.7.5.lock")"
 earlier="$(ensure_venv database-venv-dagster-1.13.0- "$tests/dagster-1.13.0.lock")"
 # Each environment's own interpreter; their console scripts run too (database/tests/test_console_scripts.py).

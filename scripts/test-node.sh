@@ -13,9 +13,8 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=scripts/python-tools.sh
 source "$repo_root/scripts/python-tools.sh"
-python="$(find_image_python)"
-python_version="$("$python" -c 'import sys; print(sys.version.split()[0])')"
-venv="$(ensure_venv code-location-venv- "$code_location/requirements.lock" "$code_location/requirements-test.lock")"
+use_image_python
+venv="$(tests_venv)"
 
 IMQCAM_CONTROL_PLANE_BIN="$(bash "$repo_root/control-plane/build.sh")"
 dagster_version="$("$repo_root/node_modules/.bin/ts-node" --transpile-only "$repo_root/scripts/dagsterVersion.ts")"

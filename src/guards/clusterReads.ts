@@ -54,8 +54,8 @@ export interface ClusterSnapshot {
  * Of the namespace's claims and Secrets, only these, printed by kubectl: no Secret's data (nor a
  * last-applied annotation, which may hold it) reaches the program.
  */
-export const NAMESPACED_LABELS = ["owner", "name"];  // Helm 3 marks each release revision's Secret owner=helm, name=<release>
-export const NAMESPACED_ANNOTATIONS = [OWNER_ANNOTATION, INSTANCE_ANNOTATION];
+const NAMESPACED_LABELS = ["owner", "name"];  // Helm 3 marks each release revision's Secret owner=helm, name=<release>
+const NAMESPACED_ANNOTATIONS = [OWNER_ANNOTATION, INSTANCE_ANNOTATION];
 
 export function readCluster(namespace: string, run: Kubectl): ClusterSnapshot {
     const version = JSON.parse(run(["get", "--raw", "/version"])) as { gitVersion: string };

@@ -7,9 +7,8 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=scripts/python-tools.sh
 source "$repo_root/scripts/python-tools.sh"
-python="$(find_image_python)"
-python_version="$("$python" -c 'import sys; print(sys.version.split()[0])')"
-venv="$(ensure_venv code-location-venv- "$code_location/requirements.lock" "$code_location/requirements-test.lock")"
+use_image_python
+venv="$(tests_venv)"
 
 cd "$repo_root"
 export PYTHONDONTWRITEBYTECODE=1
